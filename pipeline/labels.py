@@ -114,7 +114,7 @@ def class_names(label_map: str | LabelMap) -> list[str]:
 
 def encode(labels: pd.Series, classes: Sequence[str]) -> np.ndarray:
     """Integer codes of ``labels`` in ``classes`` order; unknown labels are an error."""
-    codes = pd.Categorical(labels, categories=list(classes)).codes
+    codes = pd.Index(list(classes)).get_indexer(labels.astype(object))
     if (codes < 0).any():
         unknown = sorted(set(labels[codes < 0].astype(str)))
         raise ConfigError(f"labels {unknown} are not among the classes {list(classes)}")

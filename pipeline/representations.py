@@ -172,7 +172,7 @@ def dmdt_images(
     if missing:
         raise ConfigError(f"reference stars lack amplitude columns {[f'amp_{b}' for b in missing]}")
     order = _class_order(reference["label"], classes)
-    group = pd.Categorical(reference["label"], categories=order).codes.astype(np.int64)
+    group = pd.Index(order).get_indexer(reference["label"].astype(object)).astype(np.int64)
     usable = group >= 0
     reference = reference.loc[usable]
     group = group[usable]

@@ -1,0 +1,61 @@
+"""The CLI as a user runs it: a subprocess on generated files in real formats."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.ogle_files import star_rows, write_ogle3
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "pipeline", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+@pytest.fixture
+def ogle_csv(tmp_path):
+    """A canonical-column CSV made from a real-format OGLE-III file."""
+    from pipeline.catalogs import read_ogle3
+    path = tmp_path / "ogle_small.csv"
+    read_ogle3(write_ogle3(tmp_path / "ogle3.txt.bz2", star_rows(n_per_kind=8))).to_csv(path, index=False)
+    return path
+
+
+def test_catalogs_lists_ogle3():
+    out = run_cli("catalogs")
+    assert out.returncode == 0 and out.stdout.startswith("ogle3")
+
+
+def test_clean_prints_table_and_json(ogle_csv, tmp_path):
+    env = {"VSE_CACHE_DIR": str(tmp_path / "cache")}
+    table = run_cli("clean", "--catalog", ogle_csv, "--classes", "ogle-10", "--cap", "5", env=env)
+    assert table.returncode == 0, table.stderr
+    assert "not applicable" in table.stdout and "class_cap" in table.stdout
+    as_json = run_cli("clean", "--catalog", ogle_csv, "--classes", "ogle-10", "--cap", "5", "--json", env=env)
+    payload = json.loads(as_json.stdout)
+    assert payload["kept"]["RRab"] == 5 and payload["kept"]["Mira"] == 5
+    cap_rows = [r for r in payload["report"] if r["step"] == "class_cap" and r["label"] == "CEP_F"]
+    assert cap_rows == [{"step": "class_cap", "label": "CEP_F", "before": 8, "removed": 3, "after": 5,
+                         "status": "applied", "rule": "at most 5 per class, seed 42"}]
+
+
+def test_bad_input_is_one_clear_line(tmp_path):
+    missing = run_cli("clean", "--catalog", tmp_path / "nope.csv")
+    assert missing.returncode == 2 and missing.stderr.startswith("error: ") and "nope.csv" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    preset = run_cli("clean", "--classes", "ztf-7")
+    assert preset.returncode == 2 and "unknown label preset 'ztf-7'" in preset.stderr
+
+
+def test_thesis_dmdt_warns_about_the_leak(ogle_csv, tmp_path):
+    out_file = tmp_path / "images.npz"
+    out = run_cli("dmdt", "--catalog", ogle_csv, "--classes", "ogle-5", "--mode", "thesis", "--out", out_file,
+                  env={"VSE_CACHE_DIR": str(tmp_path / "cache")})
+    assert out.returncode == 0, out.stderr
+    assert "leaks the label" in out.stderr
+    saved = np.load(out_file)
+    assert saved["images"].shape[1:] == (1, 11, 22) and len(saved["ids"]) == len(saved["labels"])
