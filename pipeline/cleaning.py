@@ -96,12 +96,11 @@ def _anomalies(catalog: pd.DataFrame):
     return good, f"finite and > 0: {', '.join(positive)}; finite: mag_{band}"
 
 
-def _cap(labels: pd.Series, cap: int, seed: int, classes: Sequence[str]) -> np.ndarray:
+def _cap(codes: np.ndarray, cap: int, seed: int, n_classes: int) -> np.ndarray:
     """Seeded random under-sampling to at most ``cap`` stars per class (same seed, same rows)."""
     rng = np.random.default_rng(seed)
-    keep = np.zeros(len(labels), dtype=bool)
-    codes = labels.to_numpy()
-    for cls in classes:
+    keep = np.zeros(len(codes), dtype=bool)
+    for cls in range(n_classes):
         members = np.flatnonzero(codes == cls)
         if len(members) > cap:
             members = rng.choice(members, size=cap, replace=False)
@@ -114,25 +113,25 @@ def clean(catalog: pd.DataFrame, config: CleaningConfig | None = None) -> Cleani
     config = config or CleaningConfig()
     classes = label_maps.class_names(config.classes)
     mapped = label_maps.apply(catalog["raw_label"], config.classes)
-    report_label = mapped.astype(object).fillna(UNMAPPED).to_numpy()
     order = classes + [UNMAPPED]
+    # Integer class codes (unmapped last) so each step's per-class counts are one bincount.
+    code = np.where(mapped.isna(), len(classes), mapped.cat.codes).astype(np.int64)
 
     alive = np.ones(len(catalog), dtype=bool)
     fate = np.full(len(catalog), KEPT, dtype=object)
     rows = []
 
     def record(step: str, passing: np.ndarray | None, status: str, rule: str):
-        before = pd.Series(report_label[alive]).value_counts()
+        before = np.bincount(code[alive], minlength=len(order))
         removed_mask = alive & ~passing if passing is not None else np.zeros_like(alive)
-        removed = pd.Series(report_label[removed_mask]).value_counts()
+        removed = np.bincount(code[removed_mask], minlength=len(order))
         fate[removed_mask] = step
         alive[removed_mask] = False
-        for cls in order:
-            b, r = int(before.get(cls, 0)), int(removed.get(cls, 0))
-            if cls == UNMAPPED and b == 0:
+        for k, cls in enumerate(order):
+            if cls == UNMAPPED and before[k] == 0:
                 continue
-            rows.append({"step": step, "label": cls, "before": b, "removed": r, "after": b - r,
-                         "status": status, "rule": rule})
+            rows.append({"step": step, "label": cls, "before": int(before[k]), "removed": int(removed[k]),
+                         "after": int(before[k] - removed[k]), "status": status, "rule": rule})
 
     def band_step(step, prefix, threshold, compare, symbol):
         if threshold is None:
@@ -150,7 +149,7 @@ def clean(catalog: pd.DataFrame, config: CleaningConfig | None = None) -> Cleani
     if config.cap is None:
         record("class_cap", None, "disabled", "uncapped")
     else:
-        capped = _cap(pd.Series(report_label).where(alive), config.cap, config.seed, classes)
+        capped = _cap(np.where(alive, code, -1), config.cap, config.seed, len(classes))
         record("class_cap", capped, "applied", f"at most {config.cap} per class, seed {config.seed}")
 
     data = catalog.loc[alive].copy()
