@@ -1,0 +1,123 @@
+"""The tree baseline: learns what the catalogue numbers say, on the given folds, saved as a run."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
+
+from pipeline.baseline import MODEL_NAME, SHAPE_COLUMNS, tree_baseline
+from pipeline.errors import ConfigError
+from pipeline.runs import create, open_run
+
+CLASSES = ["DSCT", "RR", "LPV"]
+LOG_PERIODS = {"DSCT": -0.5, "RR": 0.5, "LPV": 2.0}
+
+
+def catalogue(per_class=60, seed=0):
+    """OGLE-like stars whose classes differ by period only: Fourier shape is the same noise for all,
+    and LPVs lack it (NaN), as in OGLE-III."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(CLASSES, per_class)
+    n = len(labels)
+    stars = pd.DataFrame({
+        "id": [f"OGLE-{i:04d}" for i in range(n)],
+        "period": 10 ** (np.array([LOG_PERIODS[c] for c in labels]) + rng.normal(0, 0.15, n)),
+        "amp_I": rng.uniform(0.1, 1.0, n),
+        "mag_I": rng.uniform(14, 18, n),
+        "mag_V": rng.uniform(15, 19, n),
+        "r21": rng.uniform(0, 0.6, n),
+        "phi21": rng.uniform(0, 2 * np.pi, n),
+        "r31": rng.uniform(0, 0.3, n),
+        "phi31": rng.uniform(0, 2 * np.pi, n),
+    })
+    stars.loc[labels == "LPV", ["r21", "phi21", "r31", "phi31"]] = np.nan
+    shuffle = rng.permutation(n)
+    return stars.iloc[shuffle].reset_index(drop=True), pd.Series(labels[shuffle])
+
+
+def folds(labels, k=3):
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=0)
+    return list(splitter.split(np.zeros(len(labels)), labels))
+
+
+def accuracy(result):
+    return np.mean([s.accuracy for s in result.summaries])
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """A few hundred stars fit in a fraction of a second on one thread; OpenMP's threads on a busy
+    test machine make each fit ten times slower."""
+    with threadpool_limits(1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def data():
+    stars, labels = catalogue()
+    return stars, labels, folds(labels)
+
+
+@pytest.fixture(scope="module")
+def result(data):
+    stars, labels, splits = data
+    with threadpool_limits(1):
+        return tree_baseline(stars, labels, CLASSES, splits)
+
+
+def test_period_separates_classes(data, result):
+    stars, _, _ = data
+    assert accuracy(result) > 0.9
+    assert result.columns == ["log_period", "amp_I", "mag_I", "mag_V", "colour", "r21", "phi21", "r31", "phi31"]
+    assert result.confusion.shape == (3, 3, 3) and result.confusion.sum() == len(stars)
+
+
+def test_predictions_cover_every_star_once_on_the_given_folds(data, result):
+    stars, labels, splits = data
+    predictions = result.predictions
+    assert sorted(predictions["id"]) == sorted(stars["id"])
+    for fold, (_, val) in enumerate(splits, start=1):
+        assert set(predictions.loc[predictions["fold"] == fold, "id"]) == set(stars["id"].iloc[val])
+    truth = dict(zip(stars["id"], labels))
+    assert (predictions["true"] == predictions["id"].map(truth)).all()
+    proba = predictions[[f"p_{c}" for c in CLASSES]].to_numpy()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert (np.array(CLASSES)[proba.argmax(axis=1)] == predictions["pred"]).all()
+
+
+def test_uninformative_shape_scores_lower(data, result):
+    stars, labels, splits = data
+    shape_only = tree_baseline(stars, labels, CLASSES, splits, columns=SHAPE_COLUMNS)
+    assert shape_only.columns == list(SHAPE_COLUMNS)
+    assert accuracy(shape_only) < accuracy(result) - 0.2
+
+
+def test_deterministic(data, result):
+    stars, labels, splits = data
+    pd.testing.assert_frame_equal(result.predictions, tree_baseline(stars, labels, CLASSES, splits).predictions)
+
+
+def test_saved_as_a_run(tmp_path, result):
+    writer = create(tmp_path, {"model": MODEL_NAME, "classes": CLASSES, "label_map": "custom", "folds": 3})
+    result.save(writer)
+    writer.finish({"accuracy": accuracy(result)})
+    run = open_run(writer.path)
+    assert run.state == "complete" and run.folds == [1, 2, 3]
+    pd.testing.assert_frame_equal(run.predictions, result.predictions)
+    np.testing.assert_array_equal(run.confusion, result.confusion)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"columns": ["r21", "nonsense"]}, "nonsense"),
+        ({"classes": ["DSCT", "RR"]}, "LPV"),
+        ({"folds": []}, "at least one"),
+    ],
+)
+def test_unusable_arguments_raise_config_error(kwargs, match):
+    stars, labels = catalogue(per_class=10)
+    arguments = {"classes": CLASSES, "folds": folds(labels), **kwargs}
+    with pytest.raises(ConfigError, match=match):
+        tree_baseline(stars, labels, **arguments)
