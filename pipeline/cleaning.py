@@ -48,6 +48,10 @@ class CleaningConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def label_map_name(self) -> str:
+        return self.classes if isinstance(self.classes, str) else "custom"
+
 
 @dataclass
 class CleaningResult:
@@ -84,8 +88,11 @@ def _band_rule(catalog: pd.DataFrame, prefix: str, threshold, compare, symbol: s
     return passing, " and ".join(f"{prefix}_{b} {symbol} {threshold:g}" for b in present)
 
 
-def _anomalies(catalog: pd.DataFrame):
-    """Stars whose period, amplitudes or reconstruction magnitude are missing, non-finite or <= 0."""
+def usable(catalog: pd.DataFrame):
+    """Stars whose period, amplitudes and reconstruction magnitude are finite (and > 0), with the rule.
+
+    The anomaly step of cleaning, and the check new stars pass before a saved model classifies them.
+    """
     band = primary_band(catalog)
     positive = ["period"] + [f"amp_{b}" for b in bands(catalog, "amp")]
     good = np.ones(len(catalog), dtype=bool)
@@ -144,7 +151,7 @@ def clean(catalog: pd.DataFrame, config: CleaningConfig | None = None) -> Cleani
     band_step("goodness_of_fit", "r2", config.min_r2, operator.gt, ">")
     record("label_map", mapped.notna().to_numpy(), "applied",
            "; ".join(f"{cls} = {' | '.join(p)}" for cls, p in label_maps.resolve(config.classes).items()))
-    good, rule = _anomalies(catalog)
+    good, rule = usable(catalog)
     record("anomalies", good, "applied", rule)
     if config.cap is None:
         record("class_cap", None, "disabled", "uncapped")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import textwrap
 from pathlib import Path
 
@@ -41,13 +43,16 @@ def add_cleaning_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-r2", type=_optional_float, default=defaults.min_r2)
 
 
+def cleaning_config(args: argparse.Namespace) -> CleaningConfig:
+    preset = args.classes or labels.DEFAULT_PRESET.get(str(args.catalog), "ztf-5")
+    return CleaningConfig(classes=preset, cap=args.cap, seed=args.seed, min_obs=args.min_obs,
+                          min_obs_comparison=args.min_obs_comparison, max_log_fap=args.max_log_fap,
+                          min_r2=args.min_r2)
+
+
 def cleaned(args: argparse.Namespace):
     """Load and clean as the arguments say (the first half of every command that trains)."""
-    preset = args.classes or labels.DEFAULT_PRESET.get(str(args.catalog), "ztf-5")
-    config = CleaningConfig(classes=preset, cap=args.cap, seed=args.seed, min_obs=args.min_obs,
-                            min_obs_comparison=args.min_obs_comparison, max_log_fap=args.max_log_fap,
-                            min_r2=args.min_r2)
-    return clean(load_catalog(args.catalog), config)
+    return clean(load_catalog(args.catalog), cleaning_config(args))
 
 
 def cmd_catalogs(args) -> int:
@@ -86,6 +91,105 @@ def cmd_dmdt(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from .crossval import CrossValConfig, cross_validate
+    from .progress import TqdmProgress
+    from .training import preset
+
+    overrides = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+                                   "device": args.device}.items() if v is not None}
+    config = CrossValConfig(model=args.model, dmdt_mode=args.dmdt_mode, folds=args.folds, seed=args.seed,
+                            train=preset(args.preset, seed=args.seed, **overrides), preset=args.preset)
+    if config.leaks_label:
+        print(f"WARNING: {LEAK_WARNING}", file=sys.stderr)
+    cleaning = cleaning_config(args)
+    result = clean(load_catalog(args.catalog), cleaning)
+    if result.warnings:
+        raise ConfigError(" ".join(result.warnings))
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C: finish the batch, keep the run
+    progress = TqdmProgress(config.folds)
+    try:
+        outcome = cross_validate(
+            result.data, result.classes, config, runs_dir=args.runs_dir, callbacks=[progress], stop=stop,
+            run_info={"catalog": str(args.catalog), "label_map": cleaning.label_map_name,
+                      "cleaning": cleaning.to_dict()},
+        )
+    finally:
+        progress.close()
+        signal.signal(signal.SIGINT, previous)
+    print_report(outcome.run)
+    return 0 if outcome.run.status["state"] == "complete" else 130
+
+
+def print_report(run) -> None:
+    from .crossval import summarise
+    from .metrics import classification_summary
+
+    state = run.status["state"]
+    print(f"run {run.run_id} ({state}): {run.config['model']} on {run.config.get('catalog', '?')}, "
+          f"{run.config.get('label_map', '')}, folds done {run.folds}")
+    if run.config.get("leaks_label"):
+        print(f"WARNING: {LEAK_WARNING}")
+    if not run.folds:
+        print("no fold finished: nothing to report")
+        return
+    preds = run.predictions
+    summaries = [classification_summary(p["true"], p["pred"], run.classes) for _, p in preds.groupby("fold")]
+    metrics = summarise(summaries, run.folds)
+    table = pd.DataFrame(metrics["folds"]).set_index("fold")
+    with pd.option_context("display.float_format", "{:.4f}".format, "display.width", 160):
+        print(table.to_string())
+        per_class = pd.concat([s.per_class for s in summaries]).groupby(level=0, sort=False).mean()
+        print("\nper class (mean over folds)")
+        print(per_class.to_string())
+        print("\nconfusion matrix, mean over folds (rows true, columns predicted)")
+        print(pd.DataFrame(metrics["confusion_mean"], index=run.classes, columns=run.classes).to_string())
+        print("\nrow-normalised")
+        print(pd.DataFrame(metrics["confusion_normalised"], index=run.classes, columns=run.classes).to_string())
+    print(f"\nrun directory: {run.path}")
+
+
+def cmd_runs(args) -> int:
+    from .runs import list_runs
+
+    table = list_runs(args.runs_dir)
+    print(table.to_string(index=False) if len(table) else f"no runs in {args.runs_dir}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .runs import open_run
+
+    print_report(open_run(args.run, runs_dir=args.runs_dir))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from .cleaning import usable
+    from .crossval import predict
+    from .runs import open_run
+
+    run = open_run(args.run, runs_dir=args.runs_dir)
+    catalog = load_catalog(args.catalog)
+    good, rule = usable(catalog)
+    if not good.all():
+        print(f"skipping {int((~good).sum())} stars that fail: {rule}", file=sys.stderr)
+    stars = catalog.loc[good]
+    if stars.empty:
+        raise ConfigError(f"{args.catalog}: no star has usable values ({rule})")
+    out = predict(run, stars)
+    out.insert(1, "raw_label", stars["raw_label"].to_numpy())
+    suffix = args.out.suffix.lower()
+    if suffix not in {".csv", ".parquet"}:
+        raise ConfigError(f"--out {args.out}: expected a .csv or .parquet file name")
+    from .runs import atomic_write
+    atomic_write(args.out, (lambda h: out.to_parquet(h, index=False)) if suffix == ".parquet"
+                 else (lambda h: h.write(out.to_csv(index=False).encode())))
+    print(f"wrote {len(out)} predictions ({', '.join(run.classes)}) to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +206,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=DMDT_MODES, default="reference")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_dmdt)
+
+    from .crossval import MODEL_CHOICES
+    from .runs import DEFAULT_RUNS_DIR
+    from .training import PRESETS
+
+    p = sub.add_parser("train", help="k-fold cross-validation of a model, saved as a run",
+                       epilog=f"--dmdt-mode thesis: {LEAK_WARNING}")
+    add_cleaning_arguments(p)
+    p.add_argument("--model", choices=MODEL_CHOICES, required=True)
+    p.add_argument("--preset", choices=list(PRESETS), default="quick")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--dmdt-mode", choices=DMDT_MODES, default="reference")
+    p.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("runs", help="list saved runs")
+    p.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("report", help="metrics and averaged confusion matrix of a run")
+    p.add_argument("run", help="run id or directory")
+    p.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("predict", help="classify a catalogue with a saved run's models")
+    p.add_argument("run", help="run id or directory")
+    p.add_argument("--catalog", required=True)
+    p.add_argument("--out", type=Path, required=True, help="a .csv or .parquet file")
+    p.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)
+    p.set_defaults(func=cmd_predict)
     return parser
 
 

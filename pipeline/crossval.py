@@ -1,0 +1,233 @@
+"""k-fold cross-validation of one model on cleaned stars, saved as a run (SPEC section 4).
+
+Representations are built per fold: a ``reference`` dm-dt image of a validation star uses only
+that fold's training stars, and nothing here reads a validation label before scoring. The tree
+baseline runs on the same folds. Folds are numbered from 1, as the thesis's tables do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from . import baseline, runs
+from .errors import ConfigError
+from .labels import encode
+from .metrics import average_confusion, classification_summary, fold_table
+from .models import MODEL_INPUTS, MODELS, build_model
+from .representations import (DM_EDGES, DMDT_MODES, DT_EDGES, LEAK_WARNING, N_PHASE, dense_features,
+                              dmdt_images, reconstruct)
+from .schema import bands
+from .training import Arrays, Callback, TrainConfig, fit, predict_proba, preset, seed_everything, select_device
+
+STARS_FILE = "stars.parquet"  # the cleaned stars with their fold: the reference sets of `predict`
+MODEL_CHOICES = (*MODELS, baseline.MODEL_NAME)
+
+
+@dataclass
+class CrossValConfig:
+    """What to train and how; every field is recorded in the run's config.json."""
+
+    model: str = "cnn2d_features"
+    dmdt_mode: str = "reference"
+    folds: int = 5
+    seed: int = 42
+    train: TrainConfig = field(default_factory=lambda: preset("quick"))
+    preset: str = "quick"
+
+    def __post_init__(self):
+        if self.model not in MODEL_CHOICES:
+            raise ConfigError(f"unknown model {self.model!r}; expected one of {list(MODEL_CHOICES)}")
+        if self.dmdt_mode not in DMDT_MODES:
+            raise ConfigError(f"unknown dm-dt mode {self.dmdt_mode!r}; expected one of {list(DMDT_MODES)}")
+        if self.folds < 2:
+            raise ConfigError(f"cross-validation needs at least 2 folds, got {self.folds}")
+
+    @property
+    def leaks_label(self) -> bool:
+        return self.model in MODELS and MODEL_INPUTS[self.model] == "dmdt" and self.dmdt_mode == "thesis"
+
+    def to_dict(self) -> dict:
+        return {**dataclasses.asdict(self), "train": dataclasses.asdict(self.train)}
+
+
+def make_folds(labels: Sequence[str], k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified k-fold (shuffled, seeded) positional (train, validation) indices."""
+    labels = np.asarray(labels, dtype=object).astype(str)
+    smallest = pd.Series(labels).value_counts().min()
+    if smallest < k:
+        raise ConfigError(
+            f"{k}-fold cross-validation needs at least {k} stars per class; the smallest class has "
+            f"{smallest}: lower the folds or loosen the filters"
+        )
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(labels)), labels))
+
+
+def model_inputs(model: str, stars: pd.DataFrame, reference: pd.DataFrame, classes: Sequence[str],
+                 dmdt_mode: str) -> np.ndarray:
+    """A network's input for ``stars``: light curves ``(n, 1, 360)`` or dm-dt images.
+
+    ``reference`` dm-dt images are built against ``reference`` (a training split) alone and never
+    read the labels of ``stars``; ``thesis`` images pair each star with its own class among
+    ``stars`` (the leak the thesis had), ignoring ``reference``.
+    """
+    if MODEL_INPUTS[model] == "lightcurve":
+        return reconstruct(stars)[:, None, :]
+    if dmdt_mode == "thesis":
+        return dmdt_images(stars, mode="thesis")
+    return dmdt_images(stars, reference=reference, classes=classes)
+
+
+def input_shape(model: str, stars: pd.DataFrame, classes: Sequence[str], dmdt_mode: str) -> tuple[int, ...]:
+    """The shape :func:`model_inputs` gives one star, known before any input is built."""
+    if MODEL_INPUTS[model] == "lightcurve":
+        return (1, N_PHASE)
+    channels = len(bands(stars, "amp")) * (1 if dmdt_mode == "thesis" else len(classes))
+    return (channels, len(DM_EDGES) - 1, len(DT_EDGES) - 1)
+
+
+def _features(model: str, stars: pd.DataFrame) -> np.ndarray | None:
+    return dense_features(stars).to_numpy(np.float32) if MODELS[model].uses_features else None
+
+
+@dataclass
+class CrossValResult:
+    run: runs.Run
+    summaries: list  # ClassificationSummary per finished fold
+
+    @property
+    def fold_table(self) -> pd.DataFrame:
+        return fold_table(self.summaries, folds=self.run.folds)
+
+
+def summarise(summaries: Sequence, folds: Sequence[int]) -> dict:
+    """metrics.json: the fold table (with mean and std), per-class scores per fold, averaged matrices."""
+    counts, normalised = average_confusion([s.confusion for s in summaries])
+    return {
+        "folds": fold_table(summaries, folds=folds).reset_index(names="fold").to_dict(orient="records"),
+        "per_fold": {str(f): s.to_dict() for f, s in zip(folds, summaries)},
+        "confusion_mean": counts.tolist(),
+        "confusion_normalised": normalised.tolist(),
+    }
+
+
+def _predictions(ids, fold: int, y_true: np.ndarray, proba: np.ndarray, classes: Sequence[str]) -> pd.DataFrame:
+    names = np.asarray(classes, dtype=object)
+    frame = pd.DataFrame({"id": np.asarray(ids, dtype=str), "fold": fold, "true": names[y_true],
+                          "pred": names[proba.argmax(axis=1)]})
+    for k, cls in enumerate(classes):
+        frame[f"p_{cls}"] = proba[:, k]
+    return frame
+
+
+def cross_validate(
+    stars: pd.DataFrame,
+    classes: Sequence[str],
+    config: CrossValConfig,
+    runs_dir: str | Path = runs.DEFAULT_RUNS_DIR,
+    run_info: dict | None = None,
+    callbacks: Sequence[Callback] = (),
+    stop: threading.Event | None = None,
+) -> CrossValResult:
+    """Train and score ``config.model`` on every fold of ``stars`` (cleaned, with ``label``).
+
+    The run is written to ``runs_dir`` as it goes; a stop request ends it as ``interrupted`` with
+    the finished folds kept, an exception as ``failed``. ``run_info`` (catalogue, cleaning config)
+    goes into config.json beside the model and training settings.
+    """
+    classes = [str(c) for c in classes]
+    stars = stars.reset_index(drop=True)
+    y = encode(stars["label"], classes)
+    folds = make_folds(stars["label"], config.folds, config.seed)
+    fold_of = np.zeros(len(stars), dtype=np.int64)
+    for number, (_, val) in enumerate(folds, start=1):
+        fold_of[val] = number
+
+    run_config = {**(run_info or {}), **config.to_dict(), "classes": classes, "n_stars": len(stars),
+                  "leaks_label": config.leaks_label}
+    if config.leaks_label:
+        run_config["warning"] = LEAK_WARNING
+    if config.model in MODELS:
+        run_config["device"] = str(select_device(config.train.device))
+        run_config["input_shape"] = input_shape(config.model, stars, classes, config.dmdt_mode)
+        features = _features(config.model, stars.iloc[:1])
+        run_config["n_features"] = 0 if features is None else features.shape[1]
+    writer = runs.create(runs_dir, run_config)
+    summaries = []
+    with writer:
+        runs.atomic_write(writer.path / STARS_FILE,
+                          lambda h: stars.assign(fold=fold_of, label=stars["label"].astype(str)).to_parquet(h, index=False))
+        if config.model == baseline.MODEL_NAME:
+            result = baseline.tree_baseline(stars, stars["label"], classes, folds)
+            result.save(writer)
+            summaries = result.summaries
+        else:
+            for number, (train_idx, val_idx) in enumerate(folds, start=1):
+                if stop is not None and stop.is_set():
+                    break
+                for cb in callbacks:
+                    cb.on_fold_start(number, len(folds))
+                train, val = stars.iloc[train_idx], stars.iloc[val_idx]
+                x_train = model_inputs(config.model, train, train, classes, config.dmdt_mode)
+                x_val = model_inputs(config.model, val, train, classes, config.dmdt_mode)
+                train_arrays = Arrays(x_train, y[train_idx], _features(config.model, train))
+                val_arrays = Arrays(x_val, y[val_idx], _features(config.model, val))
+                seed_everything(config.seed + number)
+                model = build_model(config.model, len(classes), run_config["input_shape"],
+                                    n_features=run_config["n_features"])
+                history = fit(model, train_arrays, val_arrays, config.train, callbacks, stop, fold=number)
+                if len(history):
+                    writer.append_history(number, history.to_frame())
+                if history.stopped:
+                    break
+                proba = predict_proba(model, val_arrays)
+                predictions = _predictions(val["id"], number, y[val_idx], proba, classes)
+                summary = classification_summary(y[val_idx], proba.argmax(axis=1), classes)
+                writer.save_fold(number, model.state_dict(), predictions, summary.confusion)
+                summaries.append(summary)
+                for cb in callbacks:
+                    cb.on_fold_end(number, summary)
+        done = list(range(1, len(summaries) + 1))
+        if len(summaries) < len(folds):
+            writer.mark_interrupted(f"stopped after {len(summaries)} of {len(folds)} folds")
+        else:
+            writer.finish(summarise(summaries, done))
+    return CrossValResult(run=runs.open_run(writer.path), summaries=summaries)
+
+
+def predict(run: runs.Run, stars: pd.DataFrame) -> pd.DataFrame:
+    """Class probabilities of new stars from a saved run: the mean over its fold models.
+
+    Each fold model sees the stars as it was trained to: ``reference`` dm-dt images against that
+    fold's own training stars, read back from the run.
+    """
+    config = run.config
+    if config["model"] not in MODELS:
+        raise ConfigError(f"run {run.run_id}: the {config['model']} model keeps no weights; "
+                          "re-run the baseline on the new catalogue instead")
+    if config.get("leaks_label"):
+        raise ConfigError(f"run {run.run_id} used thesis dm-dt images, which need the class of the star "
+                          "being classified; it cannot classify new stars")
+    if not run.folds:
+        raise ConfigError(f"run {run.run_id} has no finished fold to predict with")
+    reference = pd.read_parquet(run.path / STARS_FILE)
+    classes = run.classes
+    proba = np.zeros((len(stars), len(classes)), np.float64)
+    for fold in run.folds:
+        train = reference[reference["fold"] != fold]
+        x = model_inputs(config["model"], stars, train, classes, config["dmdt_mode"])
+        proba += predict_proba(run.load_model(fold), x, _features(config["model"], stars))
+    proba /= len(run.folds)
+    names = np.asarray(classes, dtype=object)
+    out = pd.DataFrame({"id": stars["id"].astype(str).to_numpy(), "pred": names[proba.argmax(axis=1)]})
+    for k, cls in enumerate(classes):
+        out[f"p_{cls}"] = proba[:, k]
+    return out
