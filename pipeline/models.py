@@ -1,0 +1,305 @@
+"""The thesis's two networks (SPEC section 4, thesis 3.2) and their catalogue-feature variants.
+
+Each model is an *encoder* (the convolutional / recurrent backbone, written once) followed by the
+thesis's dense head ``Linear(., 1024) ReLU Linear(1024, 512) ReLU Linear(512, C)``. The ``*_features``
+variants reuse the same encoder classes and add a small dense branch for catalogue numbers (log period,
+amplitudes, colour), concatenated before the head, as seed 001 does: the thesis's reconstruction
+throws the period away, and an honest model needs it back.
+
+Models return logits; softmax belongs to the loss and to :func:`pipeline.training.predict_proba`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from pipeline.errors import ConfigError
+
+#: Width of the catalogue-feature branch's output, concatenated with the encoder's features.
+FEATURE_BRANCH_WIDTH = 64
+
+
+def init_lstm(lstm: nn.LSTM) -> None:
+    """Keras's LSTM initialisation: Glorot input weights, orthogonal recurrent weights per gate, and
+    forget-gate bias 1. With PyTorch's default uniform init the last time step of the 90-step
+    sequence barely depends on the input at first and the CNN-LSTM sat at chance for 15 epochs on
+    a two-class sinusoid toy; with this it separates them in 3. Parameter counts are unchanged."""
+    h = lstm.hidden_size
+    for name, p in lstm.named_parameters():
+        with torch.no_grad():
+            if name.startswith("weight_ih"):
+                nn.init.xavier_uniform_(p)
+            elif name.startswith("weight_hh"):
+                for gate in range(4):
+                    nn.init.orthogonal_(p[gate * h : (gate + 1) * h])
+            elif name.startswith("bias"):
+                p.zero_()
+                if name.startswith("bias_ih"):
+                    p[h : 2 * h] = 1.0  # gate order i, f, g, o: the forget gate starts open
+
+
+class LightCurveEncoder(nn.Module):
+    """Thesis Table 2, layers 1-8: four Conv1d, two max-pools, two LSTMs; returns the last time step.
+
+    Input ``(batch, 1, L)``; the LSTMs read the pooled length ``L // 4`` as the sequence axis.
+    The LSTMs start from Keras's initialisation (see :func:`init_lstm`), not PyTorch's.
+    """
+
+    out_features = 128
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv1d(1, 64, kernel_size=3, padding=1),
+            nn.ReLU(),
+            nn.Conv1d(64, 128, kernel_size=3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool1d(2),
+            nn.Conv1d(128, 256, kernel_size=5, padding=2),
+            nn.ReLU(),
+            nn.Conv1d(256, 256, kernel_size=5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool1d(2),
+        )
+        self.lstm1 = nn.LSTM(256, 64, batch_first=True)
+        self.lstm2 = nn.LSTM(64, 128, batch_first=True)
+        init_lstm(self.lstm1)
+        init_lstm(self.lstm2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv(x)  # (batch, 256, L//4)
+        h = h.transpose(1, 2)  # (batch, L//4, 256): time steps for the LSTMs
+        h, _ = self.lstm1(h)
+        h, _ = self.lstm2(h)
+        return h[:, -1, :]
+
+
+class ImageEncoder(nn.Module):
+    """Thesis Table 3, layers 1-6: four Conv2d ('same' padding), two max-pools, flattened.
+
+    'same' padding because an 11 x 22 dm-dt image cannot survive 'valid' 5 x 5 kernels; the flattened
+    size follows from the image shape (``256 * (H//2//2) * (W//2//2)``, 2560 for 11 x 22).
+    """
+
+    def __init__(self, in_channels: int, height: int, width: int) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(in_channels, 64, kernel_size=3, padding="same"),
+            nn.ReLU(),
+            nn.Conv2d(64, 128, kernel_size=5, padding="same"),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(128, 256, kernel_size=5, padding="same"),
+            nn.ReLU(),
+            nn.Conv2d(256, 256, kernel_size=5, padding="same"),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+        )
+        self.out_features = 256 * (height // 2 // 2) * (width // 2 // 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+
+class Standardise(nn.Module):
+    """``(x - mean) / scale`` with ``mean``/``scale`` buffers set from the training split only.
+
+    Identity until :meth:`fit` is called (``pipeline.training.fit`` does it), and saved with the
+    weights, so a reloaded model scales new stars as it scaled its training stars. ``shape`` is
+    ``()`` for one scalar over the whole input or ``(n,)`` for one value per feature column.
+    """
+
+    def __init__(self, shape: tuple[int, ...] = ()) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(shape))
+        self.register_buffer("scale", torch.ones(shape))
+
+    @torch.no_grad()
+    def fit(self, values: torch.Tensor) -> None:
+        """Mean and std over every axis the buffers do not keep; a zero std keeps scale 1."""
+        values = torch.as_tensor(values, dtype=torch.float32)
+        flat = values.reshape(-1) if self.mean.ndim == 0 else values.reshape(-1, self.mean.shape[0])
+        std = flat.std(dim=0, unbiased=False)
+        self.mean.copy_(flat.mean(dim=0))
+        self.scale.copy_(torch.where(std > 0, std, torch.ones_like(std)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x.float() - self.mean) / self.scale
+
+
+class FeatureBranch(nn.Module):
+    """Two small dense layers lifting the standardised catalogue numbers to the encoder's scale,
+    so log-periods and magnitudes of different ranges weigh alike."""
+
+    def __init__(self, n_features: int, width: int = FEATURE_BRANCH_WIDTH) -> None:
+        super().__init__()
+        self.scaling = Standardise((n_features,))
+        self.net = nn.Sequential(
+            nn.Linear(n_features, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU()
+        )
+        self.n_features = n_features
+        self.out_features = width
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.net(self.scaling(features))
+
+
+def dense_head(in_features: int, n_classes: int) -> nn.Sequential:
+    """The thesis's classifier head, shared by both networks: 1024 -> 512 -> C logits."""
+    return nn.Sequential(
+        nn.Linear(in_features, 1024),
+        nn.ReLU(),
+        nn.Linear(1024, 512),
+        nn.ReLU(),
+        nn.Linear(512, n_classes),
+    )
+
+
+class _Classifier(nn.Module):
+    """encoder [+ feature branch] -> dense head; one forward for all four models."""
+
+    uses_features: bool = False
+
+    def __init__(self, encoder: nn.Module, n_classes: int, n_features: int = 0) -> None:
+        super().__init__()
+        # Light curves sit near their mean magnitude (~16 mag); one scalar standardisation from the
+        # training split puts every input on the scale the thesis layers were initialised for.
+        self.input_scaling = Standardise()
+        self.encoder = encoder
+        self.branch = FeatureBranch(n_features) if self.uses_features else None
+        width = encoder.out_features + (self.branch.out_features if self.branch is not None else 0)
+        self.head = dense_head(width, n_classes)
+        self.n_classes = n_classes
+        self.n_features = n_features if self.uses_features else 0
+
+    def set_scaling(self, x: torch.Tensor, features: torch.Tensor | None = None) -> None:
+        """Standardise inputs (and catalogue features) as these training data are."""
+        self.input_scaling.fit(x)
+        if self.branch is not None and features is not None:
+            self.branch.scaling.fit(features)
+
+    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.encoder(self.input_scaling(x))
+        if self.branch is not None:
+            if features is None:
+                raise ConfigError(
+                    f"{type(self).__name__} needs a features tensor of shape (batch, {self.n_features}) "
+                    "besides the input; got features=None"
+                )
+            if features.ndim != 2 or features.shape[1] != self.n_features:
+                raise ConfigError(
+                    f"{type(self).__name__} expected features of shape (batch, {self.n_features}), "
+                    f"got {tuple(features.shape)}"
+                )
+            h = torch.cat([h, self.branch(features).to(h.dtype)], dim=1)
+        return self.head(h)
+
+
+class CnnLstm(_Classifier):
+    """``cnn_lstm``: thesis CNN-LSTM on a reconstructed light curve ``(batch, 1, 360)``.
+
+    1,360,778 parameters for 10 classes. ``features`` is accepted and ignored.
+    """
+
+    uses_features = False
+
+    def __init__(self, n_classes: int) -> None:
+        super().__init__(LightCurveEncoder(), n_classes)
+
+
+class Cnn2d(_Classifier):
+    """``cnn2d``: thesis 2D-CNN on a dm-dt image ``(batch, c, 11, 22)``.
+
+    5,816,650 parameters for a 2 x 11 x 22 input and 10 classes. ``features`` is accepted and ignored.
+    """
+
+    uses_features = False
+
+    def __init__(self, n_classes: int, input_shape: tuple[int, int, int] = (2, 11, 22)) -> None:
+        super().__init__(ImageEncoder(*input_shape), n_classes)
+
+
+class CnnLstmFeatures(_Classifier):
+    """``cnn_lstm_features``: the CNN-LSTM plus a dense branch for ``n_features`` catalogue numbers."""
+
+    uses_features = True
+
+    def __init__(self, n_classes: int, n_features: int) -> None:
+        super().__init__(LightCurveEncoder(), n_classes, n_features)
+
+
+class Cnn2dFeatures(_Classifier):
+    """``cnn2d_features``: the 2D-CNN plus a dense branch for ``n_features`` catalogue numbers."""
+
+    uses_features = True
+
+    def __init__(
+        self, n_classes: int, n_features: int, input_shape: tuple[int, int, int] = (2, 11, 22)
+    ) -> None:
+        super().__init__(ImageEncoder(*input_shape), n_classes, n_features)
+
+
+MODELS: dict[str, type] = {
+    "cnn_lstm": CnnLstm,
+    "cnn2d": Cnn2d,
+    "cnn_lstm_features": CnnLstmFeatures,
+    "cnn2d_features": Cnn2dFeatures,
+}
+
+#: The representation each model reads (see pipeline representations): a 1-D light curve or a dm-dt image.
+MODEL_INPUTS: dict[str, str] = {
+    "cnn_lstm": "lightcurve",
+    "cnn2d": "dmdt",
+    "cnn_lstm_features": "lightcurve",
+    "cnn2d_features": "dmdt",
+}
+
+
+def _check_input_shape(name: str, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Reject shapes the network cannot take, saying what it expected (no batch axis)."""
+    shape = tuple(int(s) for s in input_shape)
+    if MODEL_INPUTS[name] == "lightcurve":
+        if len(shape) != 2 or shape[0] != 1 or shape[1] < 4:
+            raise ConfigError(
+                f"model {name!r} expects a light curve of shape (1, length) with length >= 4 "
+                f"(e.g. (1, 360)), without the batch axis; got {shape}"
+            )
+    else:
+        if len(shape) != 3 or shape[0] < 1 or shape[1] < 4 or shape[2] < 4:
+            raise ConfigError(
+                f"model {name!r} expects a dm-dt image of shape (channels, n_dm, n_dt) with "
+                f"n_dm, n_dt >= 4 (e.g. (2, 11, 22)), without the batch axis; got {shape}"
+            )
+    return shape
+
+
+def build_model(
+    name: str, n_classes: int, input_shape: tuple[int, ...], n_features: int = 0
+) -> nn.Module:
+    """Build a registered model by name, checking the input shape and feature count up front.
+
+    Plain models ignore ``n_features``; the ``*_features`` models need ``n_features >= 1``.
+    """
+    if name not in MODELS:
+        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
+    if int(n_classes) < 2:
+        raise ConfigError(f"model {name!r} needs at least 2 classes, got n_classes={n_classes}")
+    shape = _check_input_shape(name, input_shape)
+    cls = MODELS[name]
+    kwargs: dict = {"n_classes": int(n_classes)}
+    if cls.uses_features:
+        if int(n_features) < 1:
+            raise ConfigError(
+                f"model {name!r} takes catalogue features: n_features must be >= 1, got {n_features}"
+            )
+        kwargs["n_features"] = int(n_features)
+    if MODEL_INPUTS[name] == "dmdt":
+        kwargs["input_shape"] = shape
+    return cls(**kwargs)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Trainable parameters, the number the thesis tables are checked against."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,139 @@
+"""The four registered networks: thesis parameter counts, shapes, and the errors a user can act on."""
+
+import pytest
+import torch
+
+from pipeline.errors import ConfigError
+from pipeline.models import (
+    MODEL_INPUTS,
+    MODELS,
+    Cnn2d,
+    CnnLstm,
+    build_model,
+    count_parameters,
+)
+
+SHAPES = {"lightcurve": (1, 360), "dmdt": (5, 11, 22)}
+
+
+def test_cnn_lstm_has_thesis_parameter_count():
+    assert count_parameters(build_model("cnn_lstm", 10, (1, 360))) == 1_360_778
+
+
+def test_cnn2d_has_thesis_parameter_count():
+    assert count_parameters(build_model("cnn2d", 10, (2, 11, 22))) == 5_816_650
+
+
+def test_registry_and_inputs_agree():
+    assert set(MODELS) == set(MODEL_INPUTS) == {"cnn_lstm", "cnn2d", "cnn_lstm_features", "cnn2d_features"}
+    assert set(MODEL_INPUTS.values()) == {"lightcurve", "dmdt"}
+    assert MODELS["cnn_lstm"] is CnnLstm and MODELS["cnn2d"] is Cnn2d
+    for name, cls in MODELS.items():
+        assert cls.uses_features == name.endswith("_features")
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("n_classes", [5, 10])
+def test_output_shapes(name, n_classes):
+    shape = SHAPES[MODEL_INPUTS[name]]
+    model = build_model(name, n_classes, shape, n_features=4).eval()
+    with torch.no_grad():
+        out = model(torch.randn(3, *shape), torch.randn(3, 4))
+    assert out.shape == (3, n_classes)
+    assert torch.isfinite(out).all()
+
+
+def test_plain_models_ignore_features():
+    model = build_model("cnn_lstm", 5, (1, 360), n_features=7).eval()
+    x = torch.randn(2, 1, 360)
+    with torch.no_grad():
+        assert torch.equal(model(x), model(x, torch.randn(2, 3)))
+
+
+def test_feature_models_reuse_backbones_and_add_a_branch():
+    plain = build_model("cnn2d", 5, (2, 11, 22))
+    with_features = build_model("cnn2d_features", 5, (2, 11, 22), n_features=6)
+    assert type(with_features.encoder) is type(plain.encoder)
+    assert count_parameters(with_features.encoder) == count_parameters(plain.encoder)
+    # the head widens by the branch's 64 outputs; the branch itself is 6*64+64 + 64*64+64
+    branch = 6 * 64 + 64 + 64 * 64 + 64
+    assert count_parameters(with_features) - count_parameters(plain) == branch + 64 * 1024
+
+
+def test_cnn2d_flat_size_follows_input_shape():
+    model = build_model("cnn2d", 3, (1, 26, 26)).eval()
+    assert model.encoder.out_features == 256 * 6 * 6
+    with torch.no_grad():
+        assert model(torch.randn(2, 1, 26, 26)).shape == (2, 3)
+
+
+def test_cnn_lstm_runs_on_other_lengths():
+    model = build_model("cnn_lstm", 4, (1, 200)).eval()
+    with torch.no_grad():
+        assert model(torch.randn(2, 1, 200)).shape == (2, 4)
+
+
+def test_unknown_model_lists_known_names():
+    with pytest.raises(ConfigError, match="unknown model 'resnet'.*cnn_lstm.*cnn2d"):
+        build_model("resnet", 5, (1, 360))
+
+
+@pytest.mark.parametrize(
+    "name, shape, expected",
+    [
+        ("cnn_lstm", (360,), r"\(1, length\)"),
+        ("cnn_lstm", (2, 360), r"\(1, length\)"),
+        ("cnn_lstm_features", (1, 11, 22), r"\(1, length\)"),
+        ("cnn2d", (11, 22), r"\(channels, n_dm, n_dt\)"),
+        ("cnn2d", (1, 360), r"\(channels, n_dm, n_dt\)"),
+        ("cnn2d_features", (2, 2, 22), r"\(channels, n_dm, n_dt\)"),
+    ],
+)
+def test_bad_input_shape_says_what_was_expected(name, shape, expected):
+    with pytest.raises(ConfigError, match=expected):
+        build_model(name, 5, shape, n_features=3)
+
+
+def test_feature_models_need_n_features():
+    with pytest.raises(ConfigError, match="n_features must be >= 1"):
+        build_model("cnn_lstm_features", 5, (1, 360))
+
+
+def test_too_few_classes():
+    with pytest.raises(ConfigError, match="at least 2 classes"):
+        build_model("cnn2d", 1, (2, 11, 22))
+
+
+@pytest.mark.parametrize("name", ["cnn_lstm_features", "cnn2d_features"])
+def test_feature_models_require_features(name):
+    shape = SHAPES[MODEL_INPUTS[name]]
+    model = build_model(name, 5, shape, n_features=4)
+    x = torch.randn(2, *shape)
+    with pytest.raises(ConfigError, match="needs a features tensor"):
+        model(x)
+    with pytest.raises(ConfigError, match=r"expected features of shape \(batch, 4\)"):
+        model(x, torch.randn(2, 3))
+
+
+def test_input_and_feature_scaling_standardise_and_are_saved():
+    model = build_model("cnn_lstm_features", 3, (1, 360), n_features=2)
+    feats = torch.tensor([[1.0, 5.0], [3.0, 5.0]])
+    x = torch.full((2, 1, 360), 16.0)
+    x[1] += 2.0
+    model.set_scaling(x, feats)
+    assert torch.allclose(model.branch.scaling.mean, torch.tensor([2.0, 5.0]))
+    assert torch.allclose(model.branch.scaling.scale, torch.tensor([1.0, 1.0]))  # constant column keeps 1
+    assert model.input_scaling.mean.item() == pytest.approx(17.0)
+    assert model.input_scaling.scale.item() == pytest.approx(1.0)
+    assert torch.allclose(model.input_scaling(x).mean(), torch.tensor(0.0))
+    state = model.state_dict()
+    assert {"branch.scaling.mean", "branch.scaling.scale", "input_scaling.mean", "input_scaling.scale"} <= set(state)
+
+
+def test_lstms_start_with_keras_initialisation():
+    encoder = build_model("cnn_lstm", 5, (1, 360)).encoder
+    for lstm in (encoder.lstm1, encoder.lstm2):
+        h = lstm.hidden_size
+        assert torch.all(lstm.bias_ih_l0[h : 2 * h] == 1) and torch.all(lstm.bias_hh_l0 == 0)
+        w = lstm.weight_hh_l0[:h]
+        assert torch.allclose(w @ w.T, torch.eye(h), atol=1e-4)
