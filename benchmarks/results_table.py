@@ -1,0 +1,49 @@
+"""Markdown results table of the saved runs in a folder: ``python -m benchmarks.results_table runs/readme``."""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+from pipeline.runs import list_runs, open_run
+
+NAMES = {
+    "tree_baseline": "gradient-boosted trees (catalogue features)",
+    "cnn_lstm": "CNN-LSTM (thesis), light curve",
+    "cnn_lstm_features": "CNN-LSTM + catalogue branch",
+    "cnn2d": "2D-CNN, reference dm-dt",
+    "cnn2d_features": "2D-CNN + catalogue branch, reference dm-dt",
+}
+
+
+def row(run) -> dict:
+    config = run.config
+    folds = pd.DataFrame(run.metrics["folds"]).set_index("fold")
+    name = NAMES.get(config["model"], config["model"])
+    if config.get("leaks_label"):
+        name = "2D-CNN, **thesis dm-dt (leaks the label)**"
+    return {
+        "classes": config.get("label_map"),
+        "model": name,
+        "preset": config.get("preset", "-") if config["model"] != "tree_baseline" else "-",
+        "accuracy": f"{folds.loc['mean', 'accuracy']:.4f} ± {folds.loc['std', 'accuracy']:.4f}",
+        "weighted F1": f"{folds.loc['mean', 'weighted_f1']:.4f}",
+        "macro F1": f"{folds.loc['mean', 'macro_f1']:.4f}",
+        "run": run.run_id,
+    }
+
+
+def main(folder: str) -> None:
+    listing = list_runs(folder)
+    complete = listing[listing["status"] == "complete"]
+    rows = [row(open_run(path)) for path in complete["path"]]
+    table = pd.DataFrame(rows).sort_values(["classes", "model"])
+    print("| " + " | ".join(table.columns) + " |")
+    print("|" + "---|" * len(table.columns))
+    for values in table.itertuples(index=False):
+        print("| " + " | ".join(map(str, values)) + " |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "runs/readme")

@@ -1,0 +1,351 @@
+"""One explorer session's state: the loaded catalogue, the cleaning settings and result, the selection.
+
+Views read and set this object only, never each other, so a new view (training, results,
+misclassifications) plugs in by reading ``result``, ``selection`` and ``selected_star`` and by
+adding its own params here. Every method is plain Python, so tests and notebooks drive the state
+without a server; failures a user can cause (a bad file, a setting that cannot apply, an unknown
+star) set ``error`` and keep what was there before.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import param
+from bokeh.palettes import Category10, Category20
+
+import pipeline
+from pipeline import CatalogError, CleaningConfig, CleaningResult, ConfigError
+from pipeline import labels as label_maps
+from pipeline.cleaning import KEPT, UNMAPPED
+from pipeline.representations import DMDT_MODES
+from pipeline.schema import bands, primary_band
+
+log = logging.getLogger(__name__)
+
+#: Per-class summaries (median light curves, mean dm-dt images) use at most this many kept stars per
+#: class, a seeded random sample: the class cap's default, so capped sets are used whole and an
+#: uncapped set stays interactive (dm-dt images of 10k stars take ~1.5 s).
+SUMMARY_PER_CLASS = 1000
+#: Class colours shared by every view; grey is kept for removed and unmapped stars.
+PALETTE = [c for c in Category10[10] if c != "#7f7f7f"] + [c for c in Category20[20][1::2] if c != "#c7c7c7"]
+REMOVED_COLOR = "#b0b0b0"
+#: The settings params, in CleaningConfig's order; a change of any re-runs the cleaning.
+SETTINGS = ("preset", "min_obs", "min_obs_comparison", "max_log_fap", "min_r2", "cap", "seed")
+
+
+@dataclass
+class ClassCurve:
+    """Per-class light-curve summary: magnitudes minus each star's mean, over ``n`` kept stars."""
+
+    n: int
+    median: np.ndarray
+    low: np.ndarray  # 16th percentile
+    high: np.ndarray  # 84th percentile
+
+
+@dataclass
+class DmdtMeans:
+    """Mean dm-dt image per class, ``(channels, n_dm, n_dt)``, and what each channel holds."""
+
+    mode: str
+    images: dict[str, np.ndarray]
+    channels: list[tuple[str | None, str]]  # (reference class or None in thesis mode, amplitude band)
+    counts: dict[str, int]
+
+
+class ExplorerState(param.Parameterized):
+    """Catalogue -> cleaning -> selection for one session; the views' single source of truth."""
+
+    source = param.String(default=None, allow_None=True, doc="The loaded source: built-in name or path.")
+    source_name = param.String(default="", doc="What the user calls the loaded source (an upload's file name).")
+    catalog = param.DataFrame(default=None, allow_None=True, doc="The canonical catalogue; set by load().")
+
+    preset = param.Selector(default=label_maps.DEFAULT_PRESET["ogle3"], objects=list(pipeline.LABEL_PRESETS))
+    min_obs = param.Integer(default=50, bounds=(0, None), allow_None=True, doc="None: step off.")
+    min_obs_comparison = param.Selector(default=">=", objects=[">=", ">"])
+    max_log_fap = param.Number(default=-3.0, allow_None=True, doc="Keep log10 FAP below this; None: step off.")
+    min_r2 = param.Number(default=0.3, allow_None=True, doc="Keep R^2 above this; None: step off.")
+    cap = param.Integer(default=1000, bounds=(1, None), allow_None=True, doc="Stars per class; None: uncapped.")
+    seed = param.Integer(default=42, doc="Seed of the class cap and of every displayed random sample.")
+
+    result = param.ClassSelector(class_=CleaningResult, default=None, allow_None=True,
+                                 doc="Cleaning of the catalogue under the current settings.")
+    selection = param.Array(default=np.empty(0, dtype=np.int64),
+                            doc="Selected stars, as row positions in the catalogue.")
+    selection_bounds = param.NumericTuple(default=None, allow_None=True, length=4,
+                                          doc="(x0, y0, x1, y1) of the region selected in the period-amplitude diagram.")
+    selected_star = param.String(default=None, allow_None=True, doc="Id of the star picked for close-up views.")
+    dmdt_mode = param.Selector(default="reference", objects=list(DMDT_MODES))
+
+    error = param.String(default="", doc="What the last user action could not do, and what was kept.")
+    warning = param.String(default="", doc="Why the cleaned set is unusable (an empty class...).")
+    message = param.String(default="", doc="What the last successful action did.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._applied: tuple[pd.DataFrame, CleaningConfig] | None = None
+        self._memo: dict[str, tuple[tuple, object]] = {}
+        self._lock = threading.RLock()  # summaries may be computed off the event loop
+
+    # ------------------------------------------------------------------ loading and cleaning
+    def config(self, preset: str | None = None) -> CleaningConfig:
+        """The current settings as the pipeline's config (raises ConfigError when one is unusable)."""
+        return CleaningConfig(
+            classes=preset or self.preset, min_obs=self.min_obs, min_obs_comparison=self.min_obs_comparison,
+            max_log_fap=self.max_log_fap, min_r2=self.min_r2, cap=self.cap, seed=self.seed,
+        )
+
+    def load(self, source: str | Path, name: str | None = None) -> bool:
+        """Load and clean a catalogue; on failure set ``error`` and keep the catalogue already loaded."""
+        name = name or str(source)
+        try:
+            catalog = pipeline.load_catalog(source)
+            preset = self.suggest_preset(source, catalog)
+            config = self.config(preset)
+            result = pipeline.clean(catalog, config)
+        except (ValueError, KeyError, OSError) as exc:  # CatalogError and ConfigError are ValueErrors
+            self.error = self._failure(f"Could not load {name}", self._named(exc, source, name))
+            return False
+        except Exception as exc:  # a file reached code that did not expect it: log it, keep the session
+            log.exception("loading %s failed", name)
+            self.error = self._failure(f"Could not load {name} (unexpected error)", self._named(exc, source, name))
+            return False
+        self._applied = (catalog, config)
+        self.param.update(
+            source=str(source), source_name=name, catalog=catalog, preset=preset, result=result,
+            selection=np.empty(0, dtype=np.int64), selection_bounds=None, selected_star=None,
+            error="", warning=" ".join(result.warnings),
+            message=f"Loaded {name}: {len(catalog):,} stars; label preset {preset}.",
+        )
+        return True
+
+    def load_upload(self, files: Mapping[str, bytes]) -> bool:
+        """Load uploaded files: written under their own names to a temporary folder, so a suffix-sniffing
+        reader sees ``.csv``/``.fits`` and a CDS ``table2.dat`` finds the ``ReadMe`` uploaded with it."""
+        tables = [n for n in files if Path(n).name.lower() != "readme"]
+        if len(tables) != 1:
+            self.error = (f"Upload one catalogue file (plus its ReadMe for a CDS table2.dat); got {sorted(files)}. "
+                          + self._kept_phrase())
+            return False
+        with tempfile.TemporaryDirectory(prefix="vse-upload-") as folder:
+            for filename, data in files.items():
+                (Path(folder) / Path(filename).name).write_bytes(data)
+            return self.load(Path(folder) / Path(tables[0]).name, name=Path(tables[0]).name)
+
+    @staticmethod
+    def suggest_preset(source: str | Path, catalog: pd.DataFrame) -> str:
+        """The source's default preset, else the preset that claims the most stars (the first on a tie)."""
+        default = label_maps.DEFAULT_PRESET.get(str(source))
+        if default:
+            return default
+        claimed = {name: int(label_maps.apply(catalog["raw_label"], name).notna().sum()) for name in pipeline.LABEL_PRESETS}
+        return max(claimed, key=claimed.get)
+
+    @param.depends(*SETTINGS, watch=True)
+    def apply(self) -> bool:
+        """Re-clean with the current settings; a setting that cannot apply is reverted, with the reason."""
+        if self.catalog is None:
+            return False
+        try:
+            config = self.config()
+            if self._applied is not None and self._applied[0] is self.catalog and self._applied[1] == config:
+                return True
+            result = pipeline.clean(self.catalog, config)
+        except ValueError as exc:
+            self.error = self._failure("These settings cannot be applied", exc, "the previous filter result is kept")
+            if self._applied is not None:
+                self._restore(self._applied[1])
+            return False
+        self._applied = (self.catalog, config)
+        self.param.update(result=result, warning=" ".join(result.warnings), error="")
+        return True
+
+    def _restore(self, config: CleaningConfig) -> None:
+        values = config.to_dict()
+        self.param.update(preset=values.pop("classes"), **values)
+
+    def _kept_phrase(self) -> str:
+        return f"{self.source_name} stays loaded." if self.catalog is not None else "No catalogue is loaded yet."
+
+    @staticmethod
+    def _named(exc: BaseException, source, name: str) -> str:
+        """The error's text about the file, by the name the user knows (not an upload's temporary path)."""
+        text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        return text.removeprefix(f"{source}: ").replace(str(source), name)
+
+    def _failure(self, what: str, detail: object, kept: str | None = None) -> str:
+        return f"{what}: {str(detail).rstrip('.')}. " + (kept[0].upper() + kept[1:] + "." if kept else self._kept_phrase())
+
+    # ------------------------------------------------------------------ derived data, cached
+    def _cached(self, name: str, deps: tuple, compute: Callable[[], object]):
+        """``compute()`` once per ``deps`` (compared by identity, or equality for plain values)."""
+        with self._lock:
+            hit = self._memo.get(name)
+            if hit is not None and len(hit[0]) == len(deps) and all(
+                a is b or (isinstance(a, (str, int, float)) and a == b) for a, b in zip(hit[0], deps)
+            ):
+                return hit[1]
+            value = compute()
+            self._memo[name] = (deps, value)
+            return value
+
+    @property
+    def band(self) -> str:
+        """The band light curves and the period-amplitude diagram use."""
+        return primary_band(self.catalog)
+
+    def class_colors(self) -> dict[str, str]:
+        """Colour of each class of the current preset (shared by every view), grey for unmapped stars."""
+        classes = self.result.classes if self.result is not None else label_maps.class_names(self.preset)
+        colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(classes)}
+        colors[UNMAPPED] = REMOVED_COLOR
+        return colors
+
+    def points(self) -> pd.DataFrame:
+        """Every catalogue star's place in the period-amplitude diagram: log10 period (d), amplitude (mag)."""
+
+        def compute():
+            period = self.catalog["period"].where(self.catalog["period"] > 0)
+            return pd.DataFrame({"log_period": np.log10(period), "amp": self.catalog[f"amp_{self.band}"]},
+                                index=self.catalog.index)
+
+        return self._cached("points", (self.catalog,), compute)
+
+    def kept_positions(self) -> np.ndarray:
+        """Catalogue row positions of the stars the cleaning keeps."""
+        return self._cached("kept", (self.result,), lambda: np.flatnonzero(self.result.fate.to_numpy() == KEPT))
+
+    def describe(self, positions: np.ndarray) -> pd.DataFrame:
+        """Catalogue rows at ``positions`` with their class under the preset (``label``) and ``fate``."""
+        rows = self.catalog.iloc[np.asarray(positions, dtype=np.int64)]
+        return rows.assign(label=label_maps.apply(rows["raw_label"], self.preset),
+                           fate=self.result.fate.iloc[positions].to_numpy())
+
+    def star_position(self, star_id: str) -> int | None:
+        """Row position of a star id in the catalogue, or None."""
+        index = self._cached("ids", (self.catalog,), lambda: pd.Index(self.catalog["id"].astype(str)))
+        found = index.get_indexer([star_id])[0]
+        return None if found < 0 else int(found)
+
+    def star(self) -> pd.DataFrame | None:
+        """The selected star as a one-row frame: catalogue columns, class (``label``) and ``fate``."""
+        if self.selected_star is None or self.catalog is None:
+            return None
+        return self.describe([self.star_position(self.selected_star)])
+
+    # ------------------------------------------------------------------ selection
+    def select_region(self, x0: float, x1: float, y0: float, y1: float) -> int:
+        """Select every catalogue star in a box of the period-amplitude diagram; returns how many."""
+        points = self.points()
+        inside = points["log_period"].between(min(x0, x1), max(x0, x1)) & points["amp"].between(min(y0, y1), max(y0, y1))
+        self.param.update(selection=np.flatnonzero(inside.to_numpy()), selection_bounds=(x0, y0, x1, y1))
+        return len(self.selection)
+
+    def select_ids(self, ids) -> int:
+        """Select stars by id (ids not in the catalogue are ignored); returns how many were found."""
+        index = pd.Index(self.catalog["id"].astype(str))
+        found = index.get_indexer(pd.Index([str(i) for i in ids]))
+        self.param.update(selection=np.unique(found[found >= 0]), selection_bounds=None)
+        return len(self.selection)
+
+    def clear_selection(self) -> None:
+        self.param.update(selection=np.empty(0, dtype=np.int64), selection_bounds=None)
+
+    @param.depends("selected_star", watch=True)
+    def _check_star(self) -> None:
+        star = self.selected_star
+        if star is None or self.catalog is None:
+            return
+        if star != star.strip():
+            self.selected_star = star.strip()
+        elif self.star_position(star) is None:
+            self.error = f"No star with id {star!r} in {self.source_name}; the previous pick was cleared."
+            self.selected_star = None
+        else:
+            self.error = ""
+
+    # ------------------------------------------------------------------ per-class summaries
+    def sample(self, positions: np.ndarray, limit: int) -> np.ndarray:
+        """At most ``limit`` of ``positions``, a seeded random choice in catalogue order (what plots draw)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if len(positions) <= limit:
+            return positions
+        return np.sort(np.random.default_rng(self.seed).choice(positions, size=limit, replace=False))
+
+    def summary_stars(self) -> pd.DataFrame:
+        """Kept stars the per-class summaries use: all of each class up to ``SUMMARY_PER_CLASS``."""
+
+        def compute():
+            data = self.result.data
+            codes = data["label"].cat.codes.to_numpy()
+            chosen = [self.sample(np.flatnonzero(codes == code), SUMMARY_PER_CLASS) for code in np.unique(codes)]
+            return data.iloc[np.sort(np.concatenate(chosen))] if chosen else data
+
+        return self._cached("summary", (self.result, self.seed), compute)
+
+    def class_curves(self) -> dict[str, ClassCurve]:
+        """Median and 16-84 % band of each class's reconstructed light curves, each minus its mean."""
+
+        def compute():
+            stars = self.summary_stars()
+            if stars.empty:
+                return {}
+            curves = pipeline.reconstruct(stars)
+            relative = curves - curves.mean(axis=1, keepdims=True)
+            labels = stars["label"].astype(str).to_numpy()
+            out = {}
+            for cls in self.result.classes:
+                members = relative[labels == cls]
+                if len(members):
+                    low, median, high = np.percentile(members, [16, 50, 84], axis=0)
+                    out[cls] = ClassCurve(len(members), median, low, high)
+            return out
+
+        return self._cached("class_curves", (self.result, self.seed), compute)
+
+    def dmdt_channels(self) -> list[tuple[str | None, str]]:
+        """What each dm-dt channel holds in the current mode: (reference class, band), class-major."""
+        amp_bands = bands(self.catalog, "amp")
+        if self.dmdt_mode == "thesis":
+            return [(None, b) for b in amp_bands]
+        return [(cls, b) for cls in self.result.classes for b in amp_bands]
+
+    def dmdt_class_means(self) -> DmdtMeans:
+        """Mean dm-dt image per class over ``summary_stars()`` (reference mode: against that same set)."""
+
+        def compute():
+            stars = self.summary_stars()
+            classes = self.result.classes
+            if stars.empty:
+                return DmdtMeans(self.dmdt_mode, {}, self.dmdt_channels(), {})
+            images = pipeline.dmdt_images(stars, mode=self.dmdt_mode, classes=classes)
+            counts = stars["label"].value_counts()
+            return DmdtMeans(self.dmdt_mode, pipeline.class_mean_images(images, stars["label"], classes),
+                             self.dmdt_channels(), {c: int(counts.get(c, 0)) for c in classes})
+
+        return self._cached("dmdt_means", (self.result, self.seed, self.dmdt_mode), compute)
+
+    def dmdt_star_image(self) -> np.ndarray:
+        """The selected star's dm-dt image against ``summary_stars()`` (thesis mode: its own class only).
+
+        Raises ConfigError when thesis mode has no class to build the image from.
+        """
+        star = self.star()
+        reference = self.summary_stars()
+        if self.dmdt_mode == "reference":
+            return pipeline.dmdt_images(star, mode="reference", reference=reference, classes=self.result.classes)[0]
+        label, star_id = star["label"].iloc[0], star["id"].iloc[0]
+        if pd.isna(label):
+            raise ConfigError(f"star {star_id} has no class under preset {self.preset}, and a thesis-mode image "
+                              "is built from the star's own class")
+        members = reference[(reference["label"] == label) & (reference["id"] != star_id)]
+        group = pd.concat([star.assign(label=label), members], ignore_index=True)
+        return pipeline.dmdt_images(group, mode="thesis")[0]

@@ -1,0 +1,433 @@
+"""Training from the explorer: one :class:`TrainingSession` per browser session, and saved runs read back.
+
+The session owns a worker thread that waits for a job, so a fit never blocks the page and two
+sessions train independently (nothing here is module-level mutable state). The thread is started
+from ``pn.state.onload`` (starting it while the page is still being built races with HoloViews'
+plot set-up) and stopped by ``pn.state.on_session_destroyed``, or by :meth:`TrainingSession.shutdown`
+in a notebook. It touches only this object's params and its ``history`` Buffer; Panel and HoloViews
+move those updates onto the session's event loop. The science (folds, training, metrics) is
+``pipeline``'s; this module only feeds it the session's cleaned stars and reads the runs it writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+import torch
+from holoviews.streams import Buffer
+
+from explorer.state import PALETTE, ExplorerState
+from pipeline import ConfigError, RunError
+from pipeline.crossval import MODEL_CHOICES, STARS_FILE, CrossValConfig, cross_validate
+from pipeline.metrics import ClassificationSummary, average_confusion, classification_summary, fold_table
+from pipeline.representations import DMDT_MODES, LEAK_WARNING
+from pipeline.runs import HISTORY_COLUMNS, STATUS, Run, list_runs, open_run
+from pipeline.schema import primary_band
+from pipeline.training import PRESETS, Callback, FitState, preset, select_device
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two per-batch progress updates: a few a second keep the page live without flooding it.
+PROGRESS_INTERVAL = 0.25
+
+
+def available_devices() -> list[str]:
+    """Devices this machine can train on (those select_device accepts); ``auto`` picks CUDA, then MPS, then CPU."""
+    devices = ["auto", "cpu"]
+    for name in ("cuda", "mps"):
+        try:
+            select_device(name)
+        except ConfigError:
+            continue
+        devices.append(name)
+    if "cuda" in devices and torch.cuda.device_count() > 1:
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return devices
+
+
+def run_colors(classes) -> dict[str, str]:
+    """Class colours of a run, in the order ExplorerState.class_colors() gives the same classes."""
+    return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(classes)}
+
+
+def run_choices(runs: pd.DataFrame) -> dict[str, str]:
+    """``{label: run_id}`` for run selectors: state, folds and accuracy beside the id (which names the model)."""
+    choices = {}
+    for row in runs.itertuples():
+        if row.status == "corrupt":
+            label = f"{row.run_id} (corrupt)"
+        else:
+            accuracy = "" if pd.isna(row.accuracy) else f", accuracy {row.accuracy:.3f}"
+            label = f"{row.run_id} ({row.status}, {row.folds_done}/{row.folds} folds{accuracy})"
+        choices[label] = row.run_id
+    return choices
+
+
+def format_duration(seconds: float) -> str:
+    """``m:ss``, or ``h:mm:ss`` from an hour on (thesis-preset runs take hours on a CPU)."""
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@dataclass
+class _Job:
+    """A snapshot of what to train, taken when Start is pressed: later edits do not reach a running fit."""
+
+    stars: pd.DataFrame
+    classes: list[str]
+    config: CrossValConfig
+    run_info: dict
+    runs_dir: str
+
+
+@dataclass
+class RunReport:
+    """A saved run with the scores the views show, over the folds it finished.
+
+    ``summaries`` are recomputed from the saved predictions so an interrupted run (no metrics.json)
+    reads like a complete one; ``folds`` is the per-fold table with mean and std rows.
+    """
+
+    run: Run
+    summaries: list[ClassificationSummary]
+    folds: pd.DataFrame | None
+    per_class: pd.DataFrame | None  # precision, recall, f1, support per class: mean over folds
+    counts: np.ndarray | None  # mean confusion counts (true x predicted)
+    normalised: np.ndarray | None
+
+    @property
+    def note(self) -> str:
+        """What a reader must know before trusting the numbers (interrupted, failed, leaking)."""
+        run, notes = self.run, []
+        planned = run.config.get("folds")
+        if run.state != "complete":
+            reason = run.status.get("error") or run.status.get("message") or ""
+            done = f"{len(run.folds)} of {planned} folds" if planned else f"{len(run.folds)} folds"
+            notes.append(f"This run is **{run.state}**{f' ({reason})' if reason else ''}: "
+                         + (f"showing the {done} it finished." if run.folds else "no fold finished, nothing to score."))
+        if run.config.get("leaks_label"):
+            notes.append(f"**Label leak.** {LEAK_WARNING}")
+        return " ".join(notes)
+
+
+def build_report(run: Run) -> RunReport:
+    """Per-fold scores, per-class means and averaged confusion of ``run``'s finished folds."""
+    if not run.folds:
+        return RunReport(run, [], None, None, None, None)
+    summaries = [classification_summary(group["true"], group["pred"], run.classes)
+                 for _, group in run.predictions.groupby("fold", sort=True)]
+    per_class = pd.concat([s.per_class for s in summaries]).groupby(level=0, sort=False).mean().reindex(run.classes)
+    counts, normalised = average_confusion(list(run.confusion))
+    return RunReport(run, summaries, fold_table(summaries, folds=run.folds), per_class, counts, normalised)
+
+
+class _Progress(Callback):
+    """Training hooks -> the session's params (throttled) and one history row per epoch."""
+
+    def __init__(self, session: TrainingSession, folds: int):
+        self.session, self.folds = session, folds
+        self.started = self.last = time.monotonic()
+
+    def _show(self, state: FitState | None, fold: int, what: str) -> None:
+        done = 0.0
+        if state is not None and state.batches:
+            per_fold = state.epochs * state.batches
+            done = ((fold - 1) * per_fold + (state.epoch - 1) * state.batches + state.batch) / (self.folds * per_fold)
+        elapsed = time.monotonic() - self.started
+        eta = f" · ETA {format_duration(elapsed * (1 - done) / done)}" if done > 0 else ""
+        self.session.param.update(
+            fraction=min(max(done, self.session.fraction), 1.0),
+            progress=f"Fold {fold} of {self.folds} · {what}{eta} · elapsed {format_duration(elapsed)} · "
+                     f"device {self.session.device_name}",
+        )
+        self.last = time.monotonic()
+
+    def on_fold_start(self, fold, folds):
+        self._show(None, fold, "building inputs")
+
+    def on_batch_end(self, state):
+        if time.monotonic() - self.last >= PROGRESS_INTERVAL:
+            self._show(state, state.fold, f"epoch {state.epoch} of {state.epochs} · batch {state.batch} of {state.batches}"
+                                          f" · loss {state.train_loss:.3f}")
+
+    def on_epoch_end(self, state):
+        self.session.history.send(pd.DataFrame([{
+            "fold": state.fold, "epoch": state.epoch, "train_loss": state.train_loss, "train_acc": state.train_acc,
+            "val_loss": state.val_loss, "val_acc": state.val_acc}], columns=list(HISTORY_COLUMNS)))
+        self._show(state, state.fold, f"epoch {state.epoch} of {state.epochs} done · val acc {state.val_acc:.3f}")
+
+    def on_fold_end(self, fold, summary):
+        self._show(None, fold, f"fold done, accuracy {summary.accuracy:.3f}")
+
+
+class TrainingSession(param.Parameterized):
+    """Training settings, the worker that trains, and the saved run the result views look at."""
+
+    state = param.ClassSelector(class_=ExplorerState, doc="The session's catalogue and cleaning: what is trained on.")
+
+    model = param.Selector(default="cnn2d_features", objects=list(MODEL_CHOICES))
+    preset = param.Selector(default="quick", objects=list(PRESETS), doc="Choosing one sets epochs, batch size and lr.")
+    epochs = param.Integer(default=PRESETS["quick"].epochs, bounds=(1, None))
+    batch_size = param.Integer(default=PRESETS["quick"].batch_size, bounds=(1, None))
+    lr = param.Number(default=PRESETS["quick"].lr, bounds=(0, None), inclusive_bounds=(False, True))
+    folds = param.Integer(default=5, bounds=(2, 20))
+    dmdt_mode = param.Selector(default="reference", objects=list(DMDT_MODES), doc="Follows the dm-dt tab's mode.")
+    device = param.Selector(default="auto", objects=available_devices())
+    threads = param.Integer(default=None, allow_None=True, bounds=(1, None),
+                            doc="Torch CPU threads while fitting; None: torch's default.")
+    runs_dir = param.String(default="runs", doc="Where runs are saved; $VSE_RUNS_DIR when set.")
+
+    running = param.Boolean(default=False, doc="A job is being trained.")
+    progress = param.String(default="", doc="Fold k of K, epoch, ETA, device.")
+    fraction = param.Number(default=0.0, bounds=(0, 1), doc="Share of the job's batches done.")
+    device_name = param.String(default="", doc="The device of the current or last job ('auto' resolved).")
+    error = param.String(default="", doc="Why the last Start or job failed.")
+    message = param.String(default="", doc="How the last job ended.")
+    last_run_id = param.String(default=None, allow_None=True, doc="Run written by the last job.")
+
+    runs = param.DataFrame(default=None, allow_None=True, doc="list_runs() of runs_dir, refreshed after each job.")
+    chosen_run = param.Selector(default=None, objects=[], allow_None=True,
+                                doc="Run shown by the results and misclassification views; its choices are runs_dir's runs.")
+    cell = param.Tuple(default=None, allow_None=True, length=2, doc="(true, predicted) confusion cell picked.")
+
+    def __init__(self, **params):
+        params.setdefault("runs_dir", os.environ.get("VSE_RUNS_DIR") or "runs")
+        if "state" in params:
+            params.setdefault("dmdt_mode", params["state"].dmdt_mode)
+        super().__init__(**params)
+        self.history = Buffer(pd.DataFrame(columns=list(HISTORY_COLUMNS)), length=100_000, index=False)
+        self._wake, self._stop, self._quit, self._idle = (threading.Event() for _ in range(4))
+        self._idle.set()
+        self._job: _Job | None = None
+        self._thread: threading.Thread | None = None
+        self._cache_lock = threading.Lock()
+        self._reports: dict[str, tuple[tuple, RunReport]] = {}
+        self._stars: dict[str, pd.DataFrame | None] = {}
+        self.device_name = str(select_device(self.device))
+        self.refresh_runs()
+        pn.state.onload(self.start_worker)
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:  # outside a server session this would
+            pn.state.on_session_destroyed(self.shutdown)       # register for every future session
+
+    # ------------------------------------------------------------------ settings
+    @param.depends("preset", watch=True)
+    def _apply_preset(self):
+        chosen = PRESETS[self.preset]
+        self.param.update(epochs=chosen.epochs, batch_size=chosen.batch_size, lr=chosen.lr)
+
+    @param.depends("state.dmdt_mode", watch=True)
+    def _follow_mode(self):
+        self.dmdt_mode = self.state.dmdt_mode
+
+    @param.depends("device", watch=True)
+    def _resolve_device(self):
+        if not self.running:
+            self.device_name = str(select_device(self.device))
+
+    def config(self) -> CrossValConfig:
+        """The settings as the pipeline's config (raises ConfigError); the cleaning seed seeds the folds too, as in the CLI."""
+        train = preset(self.preset, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.state.seed,
+                       device=self.device, num_threads=self.threads)
+        return CrossValConfig(model=self.model, dmdt_mode=self.dmdt_mode, folds=self.folds, seed=self.state.seed,
+                              train=train, preset=self.preset)
+
+    @property
+    def leaks_label(self) -> bool:
+        """The chosen model would read thesis dm-dt images, which leak the label."""
+        return CrossValConfig(model=self.model, dmdt_mode=self.dmdt_mode).leaks_label
+
+    # ------------------------------------------------------------------ the worker
+    def start_worker(self) -> None:
+        """Start this session's worker thread (from ``pn.state.onload``: the page is live by then)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._quit.clear()
+        self._thread = threading.Thread(target=self._work, name=f"vse-training-{id(self):x}", daemon=True)
+        self._thread.start()
+
+    def shutdown(self, *_session_context) -> None:
+        """Stop a running job (saved as interrupted) and end the worker; the session's end calls this."""
+        self._stop.set()
+        self._quit.set()
+        self._wake.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the worker to end after :meth:`shutdown` (tests, notebooks); True once it has."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self._thread is None or not self._thread.is_alive()
+
+    def _work(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._quit.is_set():
+                return
+            job, self._job = self._job, None
+            if job is not None:
+                self._train(job)
+
+    def start(self) -> bool:
+        """Give the worker a job built from the current cleaned stars and settings; False (and ``error``) if none can start."""
+        if self.running:
+            return False
+        result = self.state.result
+        try:
+            if result is None:
+                raise ConfigError("no catalogue is loaded (Data & filters tab)")
+            if result.warnings:
+                raise ConfigError(" ".join(result.warnings))
+            config = self.config()
+            device = select_device(self.device)
+            cleaning = self.state.config()
+        except ConfigError as exc:
+            self.error = f"Cannot start training: {exc}"
+            return False
+        if self._thread is None or not self._thread.is_alive():
+            self.error = "Cannot start training: this session's training worker has ended (reload the page)."
+            return False
+        self._job = _Job(result.data, list(result.classes), config, runs_dir=self.runs_dir, run_info={
+            "catalog": str(self.state.source), "catalog_name": self.state.source_name,
+            "label_map": cleaning.label_map_name, "cleaning": cleaning.to_dict()})
+        self._stop.clear()
+        self._idle.clear()
+        self.history.clear()
+        self.param.update(running=True, error="", message="", fraction=0.0, device_name=str(device),
+                          progress=f"Starting {config.model} on {len(result.data):,} stars, {config.folds} folds, "
+                                   f"device {device}")
+        self._wake.set()
+        return True
+
+    def stop(self) -> None:
+        """Ask the running job to stop after its current batch; the finished folds are saved."""
+        if self.running:
+            self._stop.set()
+            self.progress = "Stopping after the current batch…"
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no job is running (tests, notebooks); False on timeout."""
+        return self._idle.wait(timeout)
+
+    def _train(self, job: _Job) -> None:
+        run_id, started = None, time.monotonic()
+        try:
+            outcome = cross_validate(job.stars, job.classes, job.config, job.runs_dir, job.run_info,
+                                     callbacks=[_Progress(self, job.config.folds)], stop=self._stop)
+            run = outcome.run
+            run_id = run.run_id
+            accuracy = f", mean accuracy {np.mean([s.accuracy for s in outcome.summaries]):.3f}" if outcome.summaries else ""
+            self.message = f"Run {run_id} {run.state}: {len(run.folds)} of {job.config.folds} folds{accuracy}."
+        except (ConfigError, RunError) as exc:
+            log.warning("training could not run: %s", exc)
+            self.error = f"Training failed: {exc}"
+        except Exception as exc:  # a bug or a device failure: keep the session, log the traceback
+            log.exception("training failed")
+            self.error = f"Training failed ({type(exc).__name__}: {exc}); the traceback is in the server log."
+        finally:
+            try:
+                self.refresh_runs()
+                if run_id is not None:
+                    self.param.update(last_run_id=run_id, chosen_run=run_id)
+                elapsed = format_duration(time.monotonic() - started)
+                self.param.update(running=False, fraction=1.0 if run_id else self.fraction,
+                                  progress=f"Finished in {elapsed} on {self.device_name}." if run_id
+                                  else f"Failed after {elapsed}.")
+            except Exception:
+                log.exception("updating the page after training failed")
+                self.running = False
+            finally:
+                self._idle.set()
+
+    # ------------------------------------------------------------------ saved runs
+    @param.depends("runs_dir", watch=True)
+    def refresh_runs(self) -> pd.DataFrame:
+        """Re-list runs_dir (runs from the CLI appear too); the chosen run defaults to the newest readable one."""
+        runs = list_runs(self.runs_dir)
+        readable = runs.loc[runs["status"] != "corrupt", "run_id"].tolist()
+        chosen = self.chosen_run if self.chosen_run in runs["run_id"].tolist() else (readable[0] if readable else None)
+        self.param.chosen_run.objects = run_choices(runs)
+        if self.runs is None or not runs.equals(self.runs):  # unchanged: the views need not redraw
+            self.runs = runs
+        self.chosen_run = chosen
+        return self.runs
+
+    @param.depends("chosen_run", watch=True)
+    def _forget_cell(self):
+        self.cell = None  # a cell names classes of the run it was picked in
+
+    def run_path(self, run_id: str) -> Path:
+        return Path(self.runs_dir) / run_id
+
+    def report(self, run_id: str | None = None) -> RunReport:
+        """The report of ``run_id`` (default: the chosen run), re-read only when its status file changes.
+
+        Raises RunError naming the file when the run cannot be read.
+        """
+        run_id = run_id or self.chosen_run
+        if run_id is None:
+            raise RunError("no run chosen")
+        try:
+            stat = (self.run_path(run_id) / STATUS).stat()
+            key = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            key = None
+        with self._cache_lock:
+            hit = self._reports.get(run_id)
+            if hit is not None and key is not None and hit[0] == key:
+                return hit[1]
+        report = build_report(open_run(self.run_path(run_id)))
+        with self._cache_lock:
+            self._reports[run_id] = (key, report)
+        return report
+
+    def run_stars(self, run_id: str | None = None) -> pd.DataFrame | None:
+        """The run's cleaned stars with their validation fold (stars.parquet), indexed by id; None if it has none."""
+        run_id = run_id or self.chosen_run
+        with self._cache_lock:
+            if run_id in self._stars:
+                return self._stars[run_id]
+        path = self.run_path(run_id) / STARS_FILE
+        stars = None
+        if path.is_file():
+            stars = pd.read_parquet(path)
+            stars.index = pd.Index(stars["id"].astype(str), name="star")
+        with self._cache_lock:
+            self._stars[run_id] = stars
+        return stars
+
+    def misclassified(self, true: str, pred: str, run_id: str | None = None) -> pd.DataFrame:
+        """The chosen run's validated stars of class ``true`` predicted ``pred``: id, fold, period,
+        amplitude (primary band), p_true, p_pred, most confident mistakes first."""
+        report = self.report(run_id)
+        predictions = report.run.predictions
+        rows = predictions[(predictions["true"] == true) & (predictions["pred"] == pred)]
+        stars = self.run_stars(run_id)
+        table = pd.DataFrame({"id": rows["id"].astype(str).to_numpy(), "fold": rows["fold"].to_numpy()})
+        if stars is not None:
+            found = stars.reindex(table["id"])
+            table["period"] = found["period"].to_numpy()
+            table["amplitude"] = found[f"amp_{primary_band(stars)}"].to_numpy()
+        table["p_true"] = rows[f"p_{true}"].to_numpy()
+        table["p_pred"] = rows[f"p_{pred}"].to_numpy()
+        return table.sort_values("p_pred", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def training_session(state: ExplorerState) -> TrainingSession:
+    """The state's TrainingSession, made on first use: the training, results and misclassification
+    views of one browser session share it."""
+    session = getattr(state, "training", None)
+    if session is None:
+        session = state.training = TrainingSession(state=state)
+    return session

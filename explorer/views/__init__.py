@@ -1,0 +1,13 @@
+"""The explorer's views: each a ``pn.viewable.Viewer`` over one shared :class:`ExplorerState`."""
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  registers the Bokeh plot options the views set
+
+hv.Store.set_current_backend("bokeh")  # without a notebook's hv.extension(), opts would target matplotlib
+
+from .common import Alerts, View  # noqa: E402
+from .data import DataView  # noqa: E402
+from .dmdt import DmdtView  # noqa: E402
+from .lightcurves import LightCurveView  # noqa: E402
+
+__all__ = ["Alerts", "DataView", "DmdtView", "LightCurveView", "View"]

@@ -1,0 +1,165 @@
+"""Light curves: the selected stars' reconstructed curves, each class's median and 16-84 % band, and a
+close-up of one star picked by id or from the table. Magnitude axes are inverted: brighter is up."""
+
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+
+import pipeline
+from explorer.state import REMOVED_COLOR
+
+from .common import View
+
+#: Ids offered by the star-id completion: all shown stars up to this many (the browser gets the list).
+MAX_COMPLETIONS = 20000
+
+
+class LightCurveView(View):
+    """Reconstructed light curves of the selection, per class, and of the picked star."""
+
+    draw_limit = param.Integer(default=50, bounds=(1, 500), doc="Most selected stars drawn at once.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._id_input = pn.widgets.AutocompleteInput(
+            label="Star id", placeholder="type an id, or click a row below", restrict=False, min_characters=2,
+            case_sensitive=False, search_strategy="includes", width=300,
+        )
+        self._id_input.param.watch(self._id_typed, "value")
+        self._table_title = pn.pane.Markdown(margin=(0, 10))
+        self._table = pn.widgets.Tabulator(
+            pd.DataFrame(), pagination="remote", page_size=12, selectable=1, disabled=True, show_index=False,
+            layout="fit_data_table", width=560,
+        )
+        self._table.param.watch(self._row_picked, "selection")
+        self._layout = pn.Column(
+            pn.Row(self._selection_plot, pn.Column(self._id_input, self._star_plot)),
+            pn.Row(pn.Column(self._table_title, self._table), self._star_info),
+            "### Each class: median and 16-84 % band (magnitude minus each star's mean)",
+            self._class_plots,
+            sizing_mode="stretch_width",
+        )
+        self._refresh_table()
+
+    # -------------------------------------------------------------- picking a star
+    @param.depends("state.selection", "state.result", watch=True)
+    def _refresh_table(self):
+        """The selection when there is one, else the kept stars; the star-id completion follows it."""
+        state = self.state
+        if state.result is None:
+            return
+        selected = len(state.selection) > 0
+        positions = state.selection if selected else state.kept_positions()
+        band = state.band
+        stars = state.describe(positions)[["id", "label", "fate", "period", f"amp_{band}", f"mag_{band}"]]
+        self._table_title.object = (f"### {'Selected' if selected else 'Kept'} stars ({len(stars):,})"
+                                    + ("" if selected else ": select a region in the period-amplitude diagram to narrow"))
+        self._table.param.update(value=stars.reset_index(drop=True), selection=[])
+        self._id_input.options = stars["id"].astype(str).iloc[:MAX_COMPLETIONS].tolist()
+
+    def _id_typed(self, event):
+        self.state.selected_star = event.new.strip() or None
+
+    def _row_picked(self, event):
+        if event.new:
+            self.state.selected_star = str(self._table.value["id"].iloc[event.new[0]])
+
+    @param.depends("state.selected_star", watch=True)
+    def _show_pick(self):
+        self._id_input.value = self.state.selected_star or ""
+
+    # -------------------------------------------------------------- plots
+    @param.depends("state.selection", "state.result", "draw_limit")
+    def _selection_plot(self):
+        state = self.state
+        if state.result is None or not len(state.selection):
+            return pn.pane.Markdown("### Selected stars\nBox-select a region of the period-amplitude diagram "
+                                    "(Data & filters tab) to draw its stars here.", width=640)
+        positions = state.sample(state.selection, self.draw_limit)
+        stars = state.describe(positions)
+        curves = pipeline.reconstruct(stars)
+        relative = curves - curves.mean(axis=1, keepdims=True)
+        phase = pipeline.phase_grid()
+        colors = state.class_colors()
+        labels = stars["label"].astype(object).where(stars["fate"] == "kept", "removed").fillna("removed").tolist()
+        paths = [{"phase": phase, "dmag": row, "id": star_id, "class": label}
+                 for row, star_id, label in zip(relative, stars["id"], labels) if np.isfinite(row).all()]
+        total = len(state.selection)
+        title = (f"{total:,} selected stars" if total <= self.draw_limit
+                 else f"{len(positions)} of {total:,} selected stars (random sample)")
+        plot = hv.Path(paths, kdims=["phase", "dmag"], vdims=["id", "class"]).opts(
+            color="class", cmap={**colors, "removed": REMOVED_COLOR}, line_width=1.2, alpha=0.8,
+            invert_yaxis=True, width=640, height=380, tools=["hover"], title=title, xlim=(0, 1),
+            xlabel="phase", ylabel="magnitude minus star's mean [mag] (brighter up)",
+        )
+        return pn.pane.HoloViews(plot)
+
+    @param.depends("state.selected_star", "state.result")
+    def _star_plot(self):
+        """The picked star's curve in magnitudes, over its class's 16-84 % band moved to the star's mean."""
+        state = self.state
+        rows = state.star()
+        if rows is None:
+            return pn.pane.Markdown("Pick a star by id or in the table to see its light curve.", width=420)
+        curve, star = pipeline.reconstruct(rows)[0], rows.iloc[0]
+        if not np.isfinite(curve).all():
+            return pn.pane.Markdown(f"Star {star['id']} has no usable amplitude or mean magnitude: "
+                                    "no light curve can be reconstructed.", width=420)
+        phase = pipeline.phase_grid()
+        mean = float(curve.mean())
+        layers = []
+        summary = state.class_curves().get(star["label"]) if pd.notna(star["label"]) else None
+        if summary is not None:
+            layers.append(hv.Area((phase, summary.low + mean, summary.high + mean), "phase", ["low", "high"],
+                                  label=f"{star['label']} 16-84 %").opts(color=state.class_colors()[star["label"]], alpha=0.25))
+        layers.append(hv.Curve((phase, curve), "phase", "mag", label=str(star["id"])).opts(color="black", line_width=2))
+        return pn.pane.HoloViews(hv.Overlay(layers).opts(
+            invert_yaxis=True, width=420, height=300, xlim=(0, 1), legend_position="bottom_right",
+            title=f"{star['id']}", xlabel="phase", ylabel=f"{state.band} magnitude (brighter up)",
+        ))
+
+    @param.depends("state.selected_star", "state.result")
+    def _star_info(self):
+        rows = self.state.star()
+        if rows is None:
+            return pn.pane.Markdown("")
+        star = rows.iloc[0]
+        band = self.state.band
+        label = star["label"] if pd.notna(star["label"]) else "unmapped"
+        fate = "kept" if star["fate"] == "kept" else f"removed at step {star['fate']}"
+        return pn.pane.Markdown(
+            f"### {star['id']}\n| | |\n|---|---|\n| class | {label} (raw `{star['raw_label']}`) |\n"
+            f"| cleaning | {fate} |\n| period | {star['period']:.6g} d |\n"
+            f"| amplitude {band} | {star[f'amp_{band}']:.3g} mag |\n| mean {band} | {star[f'mag_{band}']:.3f} mag |",
+            width=380,
+        )
+
+    @param.depends("state.result")
+    def _class_plots(self):
+        state = self.state
+        if state.result is None:
+            return pn.pane.Markdown("")
+        summaries = state.class_curves()
+        if not summaries:
+            return pn.pane.Markdown("No kept stars: loosen the filters.")
+        phase = pipeline.phase_grid()
+        colors = state.class_colors()
+        panels = [
+            (hv.Area((phase, s.low, s.high), "phase", ["low", "high"]).opts(color=colors[cls], alpha=0.3)
+             * hv.Curve((phase, s.median), "phase", "dmag").opts(color=colors[cls], line_width=2)
+             ).opts(title=f"{cls} (n={s.n:,})")
+            for cls, s in summaries.items()
+        ]
+        layout = hv.Layout(panels).cols(5).opts(
+            hv.opts.Overlay(width=250, height=200, invert_yaxis=True, xlim=(0, 1), xlabel="phase",
+                            ylabel="Δ mag (brighter up)"),
+            hv.opts.Layout(shared_axes=False),
+        )
+        return pn.pane.HoloViews(layout)
+
+    def __panel__(self):
+        return self._layout

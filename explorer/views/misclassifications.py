@@ -1,0 +1,194 @@
+"""Misclassifications: the stars behind one confusion cell of the chosen run, and a close look at one.
+
+A cell is picked by clicking the matrix here or in Results (the session's ``cell``) or from the list of
+pairs; a row of the table shows that star's light curve beside its classes' median curves, its dm-dt
+image against its fold's training stars (what a reference-mode model saw) and its class probabilities.
+"""
+
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+
+import pipeline
+from explorer.training import RunReport, TrainingSession, run_colors, training_session
+from pipeline import RunError
+from pipeline.schema import bands, primary_band
+
+from .common import View
+from .dmdt import color_range, dmdt_image
+from .results import confusion_plot, tap_to_cell
+
+NUMBER_FORMAT = {"type": "money", "precision": 3, "symbol": ""}
+
+
+class MisclassificationsView(View):
+    """Confusion cell -> table of its stars -> one star's curves, dm-dt image and probabilities."""
+
+    session = param.ClassSelector(class_=TrainingSession)
+    star = param.String(default=None, allow_None=True, doc="Id of the star picked in the table.")
+
+    def __init__(self, **params):
+        if params.get("session") is None:
+            params["session"] = training_session(params["state"])
+        super().__init__(**params)
+        session = self.session
+        self._typical: dict[tuple[str, str], np.ndarray] = {}
+        self._pairs: dict[str, tuple[str, str] | None] = {}
+        self._pair = pn.widgets.Select(label="True class → predicted class (mistakes, most frequent first)", width=360)
+        self._pair.param.watch(self._pair_picked, "value")
+        self._title = pn.pane.Markdown("", margin=(0, 10))
+        self._table = pn.widgets.Tabulator(
+            pd.DataFrame(columns=["id", "fold", "period", "amplitude", "p_true", "p_pred"]), show_index=False,
+            disabled=True, selectable=1, pagination="remote", page_size=10, layout="fit_data_table", width=620, height=380,
+            formatters={"period": {"type": "money", "precision": 5, "symbol": ""}, "amplitude": NUMBER_FORMAT,
+                        "p_true": NUMBER_FORMAT, "p_pred": NUMBER_FORMAT},
+            css_classes=["vse-misclassified"],
+        )
+        self._table.param.watch(self._row_picked, "selection")
+        self._layout = pn.Column(
+            pn.Row(pn.widgets.Select.from_param(session.param.chosen_run, label="Run (as in Results)", width=560),
+                   self._pair),
+            pn.Row(pn.param.ParamMethod(self._matrix, loading_indicator=True), pn.Column(self._title, self._table)),
+            pn.param.ParamMethod(self._detail, loading_indicator=True),
+            sizing_mode="stretch_width",
+        )
+        self._refresh_pairs()
+        self._refresh_table()
+
+    def _report(self) -> RunReport | None:
+        if self.session.chosen_run is None:
+            return None
+        try:
+            return self.session.report()
+        except (RunError, ValueError, OSError):
+            return None  # Results says why; here there is simply nothing to list
+
+    # -------------------------------------------------------------- picking a cell and a star
+    @param.depends("session.chosen_run", "session.runs", "shown", watch=True)
+    def _refresh_pairs(self):
+        """Every off-diagonal pair with mistakes, most frequent first, as a keyboard-friendly cell picker."""
+        report = self._report() if self.shown else None
+        self._pairs = {"(click a cell or pick a pair)": None}
+        if report is not None and report.counts is not None:
+            classes = report.run.classes
+            pairs = [(report.counts[i, j], t, p) for i, t in enumerate(classes) for j, p in enumerate(classes)
+                     if i != j and report.counts[i, j] > 0]
+            self._pairs.update({f"{t} → {p} ({n:.3g} per fold)": (t, p) for n, t, p in sorted(pairs, reverse=True)})
+        self._pair.options = list(self._pairs)
+        self._show_pair()
+
+    def _show_pair(self):
+        labels = [label for label, pair in self._pairs.items() if pair == self.session.cell]
+        self._pair.value = labels[0] if labels else list(self._pairs)[0]
+
+    def _pair_picked(self, event):
+        pair = self._pairs.get(event.new)
+        if pair is not None:
+            self.session.cell = pair
+
+    @param.depends("session.cell", "session.chosen_run", "shown", watch=True)
+    def _refresh_table(self):
+        session = self.session
+        report = self._report() if self.shown else None
+        if report is None or session.cell is None or session.cell[0] not in report.run.classes:
+            self._title.object = "### Click a cell of the matrix (or pick a pair) to list its stars"
+            self._table.selection = []
+            self._table.value = self._table.value.iloc[:0]
+            self.star = None
+            self._show_pair()
+            return
+        true, pred = session.cell
+        table = session.misclassified(true, pred)
+        what = f"**{true}** classified correctly" if true == pred else f"true **{true}** predicted **{pred}**"
+        self._title.object = f"### {len(table):,} stars: {what}\n(validation predictions of every fold; p = model probability)"
+        self._table.value = table  # then the selection: set together, Tabulator maps it onto the old rows
+        self._table.selection = [0] if len(table) else []
+        self.star = str(table["id"].iloc[0]) if len(table) else None
+        self._show_pair()
+
+    def _row_picked(self, event):
+        if event.new:
+            self.star = str(self._table.value["id"].iloc[event.new[0]])
+
+    # -------------------------------------------------------------- plots
+    @param.depends("session.chosen_run", "session.runs", "shown")
+    def _matrix(self):
+        report = self._report() if self.shown else None
+        if report is None or report.counts is None:
+            return pn.pane.Markdown("Choose a run with at least one finished fold (Results tab).", width=480)
+        overlay, heat = confusion_plot(report.counts, report.run.classes, "Mean counts per fold: click a cell",
+                                       normalised=False, size=380)
+        tap_to_cell(heat, self.session)
+        return pn.pane.HoloViews(overlay, css_classes=["vse-misclassification-matrix"])
+
+    def typical_curve(self, report: RunReport, stars: pd.DataFrame, cls: str) -> np.ndarray:
+        """Median reconstructed light curve (each star minus its mean) of a class among the run's stars."""
+        key = (report.run.run_id, cls)
+        if key not in self._typical:
+            curves = pipeline.reconstruct(stars[stars["label"] == cls])
+            self._typical[key] = np.median(curves - curves.mean(axis=1, keepdims=True), axis=0)
+        return self._typical[key]
+
+    @param.depends("star", "session.chosen_run", "shown")
+    def _detail(self):
+        session = self.session
+        report = self._report() if self.shown else None
+        if report is None or self.star is None:
+            return pn.pane.Markdown("")
+        stars = session.run_stars()
+        if stars is None:
+            return pn.pane.Alert(f"Run {report.run.run_id} has no stars.parquet: its stars cannot be drawn.",
+                                 alert_type="warning")
+        predictions = report.run.predictions
+        row = predictions[predictions["id"].astype(str) == self.star].iloc[0]
+        star = stars.loc[[self.star]]
+        classes, colors = report.run.classes, run_colors(report.run.classes)
+        true, pred, fold = row["true"], row["pred"], int(row["fold"])
+        return pn.Column(
+            pn.pane.Markdown(f"## {self.star}\nTrue **{true}**, predicted **{pred}** by the fold {fold} model "
+                             f"(p = {row[f'p_{pred}']:.3f}; p of the true class {row[f'p_{true}']:.3f}). "
+                             f"Period {star['period'].iloc[0]:.6g} d.", sizing_mode="stretch_width"),
+            pn.Row(pn.pane.HoloViews(self._curve_plot(report, stars, star, true, pred, colors)),
+                   pn.pane.HoloViews(self._probability_plot(row, classes, colors))),
+            f"### dm-dt image against fold {fold}'s training stars (reference mode, band "
+            f"{bands(stars, 'amp')[0]}), one panel per reference class",
+            pn.GridBox(*[pn.pane.HoloViews(image) for image in self._dmdt_plots(star, stars[stars["fold"] != fold], classes)],
+                       ncols=5),
+            sizing_mode="stretch_width",
+        )
+
+    def _curve_plot(self, report, stars, star, true, pred, colors) -> hv.Overlay:
+        phase = pipeline.phase_grid()
+        curve = pipeline.reconstruct(star)[0]
+        mean = float(curve.mean())
+        layers = [hv.Curve((phase, self.typical_curve(report, stars, cls) + mean), "phase", "mag",
+                           label=f"median {cls} ({role})").opts(color=colors[cls], line_dash=dash, line_width=2)
+                  for cls, role, dash in ((true, "true", "dashed"), (pred, "predicted", "dotted")) if cls in colors]
+        if true == pred:
+            layers = layers[:1]
+        layers.append(hv.Curve((phase, curve), "phase", "mag", label=self.star).opts(color="black", line_width=2.5))
+        return hv.Overlay(layers).opts(
+            invert_yaxis=True, width=520, height=320, xlim=(0, 1), legend_position="bottom_right",
+            title="Reconstructed light curve and the class medians (moved to its mean)", xlabel="phase",
+            ylabel=f"{primary_band(stars)} magnitude (brighter up)", fontsize={"title": 10})
+
+    @staticmethod
+    def _probability_plot(row: pd.Series, classes: list[str], colors: dict[str, str]) -> hv.Bars:
+        probabilities = pd.DataFrame({"class": classes, "probability": [float(row[f"p_{c}"]) for c in classes]})
+        return hv.Bars(probabilities, "class", "probability").opts(
+            color="class", cmap=colors, ylim=(0, 1), width=420, height=320, xrotation=45, tools=["hover"],
+            title="Class probabilities", show_legend=False)
+
+    @staticmethod
+    def _dmdt_plots(star: pd.DataFrame, reference: pd.DataFrame, classes: list[str]) -> list[hv.Image]:
+        images = pipeline.dmdt_images(star, mode="reference", reference=reference, classes=classes)[0]
+        per_class = images[:: len(bands(star, "amp"))]  # channels are class-major: the first band of each class
+        clim = color_range(per_class)
+        return [dmdt_image(image, f"vs {cls}", clim) for cls, image in zip(classes, per_class)]
+
+    def __panel__(self):
+        return self._layout

@@ -1,0 +1,140 @@
+"""Training: model, preset and hyper-parameters, Start and Stop, live progress and loss/accuracy curves.
+
+Training runs on the session's worker thread (explorer.training); this view only edits the
+session's params, presses its buttons and draws what the worker publishes.
+"""
+
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+from bokeh.palettes import Category10
+
+from explorer.training import TrainingSession, training_session
+from pipeline.representations import LEAK_WARNING
+
+from .common import View
+
+FOLD_COLORS = Category10[10]
+
+
+def history_plot(history: pd.DataFrame, metric: str) -> hv.Overlay:
+    """Train (solid, circles) and validation (dashed, squares) ``metric`` per epoch, one colour per fold.
+
+    Always the same four elements, however many folds have reported, so a DynamicMap can redraw it as
+    rows arrive.
+    """
+    folds = sorted({1, *map(int, history["fold"].unique())})  # fold 1 always: an empty plot still needs a colour
+    cmap = {f"fold {f}": FOLD_COLORS[(f - 1) % len(FOLD_COLORS)] for f in folds}
+    points = history.assign(fold=[f"fold {int(f)}" for f in history["fold"]]) if len(history) else \
+        pd.DataFrame(columns=["fold", "epoch", f"train_{metric}", f"val_{metric}"])
+    layers = []
+    for split, dash, marker in (("train", "solid", "circle"), ("val", "dashed", "square")):
+        column = f"{split}_{metric}"
+        paths = [{"epoch": rows["epoch"].to_numpy(float), metric: rows[column].to_numpy(float), "fold": fold}
+                 for fold, rows in points.groupby("fold", sort=False)] or [{"epoch": [np.nan], metric: [np.nan], "fold": "fold 1"}]
+        layers.append(hv.Path(paths, ["epoch", metric], vdims=["fold"]).opts(
+            color="fold", cmap=cmap, line_dash=dash, line_width=2, framewise=True))
+        layers.append(hv.Scatter(points, "epoch", [(column, metric), "fold"], label=split).opts(
+            color="fold", cmap=cmap, marker=marker, size=7, show_legend=split == "train", tools=["hover"],
+            framewise=True))
+    label = {"loss": "cross-entropy loss", "acc": "accuracy"}[metric]
+    return hv.Overlay(layers).opts(
+        width=440, height=300, title=f"{label}: train solid, validation dashed", xlabel="epoch", ylabel=label,
+        legend_position="right", show_legend=True,
+        **({"ylim": (0, 1)} if metric == "acc" else {}),
+    )
+
+
+class TrainingView(View):
+    """Settings, Start/Stop, progress and live curves of this session's training."""
+
+    session = param.ClassSelector(class_=TrainingSession)
+
+    def __init__(self, **params):
+        if params.get("session") is None:
+            params["session"] = training_session(params["state"])
+        super().__init__(**params)
+        session = self.session
+        p = session.param
+        self._settings = [
+            pn.widgets.Select.from_param(p.model, label="Model", width=280),
+            pn.widgets.RadioButtonGroup.from_param(p.preset, width=280),
+            pn.widgets.IntInput.from_param(p.epochs, label="Epochs", width=135),
+            pn.widgets.IntInput.from_param(p.batch_size, label="Batch size", width=135),
+            pn.widgets.FloatInput.from_param(p.lr, label="Learning rate", step=1e-4, format="0.[00000]", width=135),
+            pn.widgets.IntInput.from_param(p.folds, label="Folds", width=135),
+            pn.widgets.RadioButtonGroup.from_param(p.dmdt_mode, width=280),
+            pn.widgets.Select.from_param(p.device, label="Device", width=280),
+        ]
+        self._start = pn.widgets.Button(label="Start training", color="primary", width=135)
+        self._stop = pn.widgets.Button(label="Stop", color="danger", width=135, disabled=True)
+        self._start.on_click(lambda _: session.start())
+        self._stop.on_click(lambda _: session.stop())
+        self._bar = pn.indicators.Progress(value=0, max=1000, bar_color="primary", sizing_mode="stretch_width",
+                                           height=18, margin=(5, 10))
+        self._progress = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["vse-progress"], margin=(0, 10))
+        self._leak = pn.pane.Alert(f"**Label leak.** {LEAK_WARNING}", alert_type="danger", sizing_mode="stretch_width")
+        self._error = pn.pane.Alert(alert_type="danger", visible=False, sizing_mode="stretch_width",
+                                    css_classes=["vse-training-error"])
+        self._message = pn.pane.Alert(alert_type="success", visible=False, sizing_mode="stretch_width")
+        self._data = pn.pane.Markdown(width=300)
+        self._device = pn.pane.Markdown(width=300)
+        s = self._settings
+        controls = pn.Column(
+            "### Model", s[0], "**Preset** (sets epochs, batch size, learning rate)", s[1],
+            pn.Row(s[2], s[3], margin=0), pn.Row(s[4], s[5], margin=0),
+            "**dm-dt images** (dm-dt models)", s[6], s[7], self._device, self._data,
+            pn.Row(self._start, self._stop, margin=0), width=310,
+        )
+        live = pn.Column(
+            self._leak, self._error, self._message, self._bar, self._progress,
+            pn.Row(hv.DynamicMap(lambda data: history_plot(data, "loss"), streams=[session.history]),
+                   hv.DynamicMap(lambda data: history_plot(data, "acc"), streams=[session.history])),
+            sizing_mode="stretch_width",
+        )
+        self._layout = pn.Row(controls, live, sizing_mode="stretch_width")
+        self._refresh_running()
+        self._refresh_alerts()
+        self._refresh_data()
+        self._refresh_device()
+
+    @param.depends("session.running", "session.fraction", "session.progress", watch=True)
+    def _refresh_running(self):
+        session = self.session
+        for widget in self._settings:
+            widget.disabled = session.running
+        self._start.disabled = session.running or self.state.result is None
+        self._stop.disabled = not session.running
+        # -1 animates the bar while the first fold's inputs are built (no batch has run yet)
+        self._bar.value = -1 if session.running and session.fraction == 0 else int(round(1000 * session.fraction))
+        self._progress.object = session.progress or "Not started. Press **Start training**."
+
+    @param.depends("session.error", "session.message", "session.model", "session.dmdt_mode", watch=True)
+    def _refresh_alerts(self):
+        session = self.session
+        self._error.param.update(object=session.error, visible=bool(session.error))
+        self._message.param.update(object=session.message, visible=bool(session.message) and not session.error)
+        self._leak.visible = session.leaks_label
+
+    @param.depends("state.result", "state.seed", watch=True)
+    def _refresh_data(self):
+        result = self.state.result
+        self._start.disabled = self.session.running or result is None
+        if result is None:
+            self._data.object = "No catalogue loaded: load one in **Data & filters**."
+            return
+        cap = f"at most {self.state.cap:,}" if self.state.cap else "all kept stars"
+        self._data.object = (f"Trains on the **{len(result.data):,} kept stars** of {len(result.classes)} classes "
+                             f"({self.state.preset}; {cap} per class, set in **Data & filters**), seed {self.state.seed}."
+                             " Fewer stars train faster.")
+
+    @param.depends("session.device_name", watch=True)
+    def _refresh_device(self):
+        self._device.object = f"Trains on **{self.session.device_name.upper()}**"
+
+    def __panel__(self):
+        return self._layout

@@ -1,0 +1,127 @@
+"""Shared fixtures: the system Chromium for playwright, small generated catalogues in real formats, and
+the explorer served by ``panel serve`` in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.ztf_files import write_mrt, ztf_table
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+#: Rows of the generated ZTF table: every type present and each threshold removing some stars.
+N_STARS = 3000
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Drive Debian's Chromium (never download one); we run as root, hence --no-sandbox."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"],
+    }
+
+
+@pytest.fixture(scope="session")
+def ztf_catalog_file(tmp_path_factory) -> Path:
+    """A ZTF table2 look-alike as the AAS machine-readable ``Table2.txt`` the journal distributes."""
+    return write_mrt(ztf_table(N_STARS, seed=7), tmp_path_factory.mktemp("ztf") / "Table2.txt")
+
+
+@pytest.fixture(scope="session")
+def bad_catalog_file(tmp_path_factory) -> Path:
+    """A CSV that is no catalogue: none of the expected columns."""
+    path = tmp_path_factory.mktemp("bad") / "observations.csv"
+    path.write_text("star,flux,when\nA,1.0,2020-01-01\nB,2.0,2020-01-02\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    """Parsed-catalogue cache of the test session, never the user's."""
+    return tmp_path_factory.mktemp("vse-cache")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(cache_dir, monkeypatch):
+    monkeypatch.setenv("VSE_CACHE_DIR", str(cache_dir))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@dataclass
+class ServedApp:
+    url: str
+    log_path: Path
+    process: subprocess.Popen
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: float = 60.0) -> ServedApp:
+    """Start ``panel serve explorer/app.py`` on a free port and return once it answers HTTP."""
+    port = free_port()
+    env = {**os.environ, "VSE_CACHE_DIR": str(cache), "BOKEH_ALLOW_WS_ORIGIN": f"127.0.0.1:{port}"}
+    env.pop("VSE_CATALOG", None)
+    if catalog is not None:
+        env["VSE_CATALOG"] = str(catalog)
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "panel", "serve", "explorer/app.py", "--address", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    log.close()
+    served = ServedApp(f"http://127.0.0.1:{port}/app", log_path, process)
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"panel serve exited with {process.returncode}:\n{served.log()}")
+        try:
+            with urllib.request.urlopen(served.url, timeout=5) as response:
+                if response.status == 200:
+                    return served
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            process.terminate()
+            raise RuntimeError(f"panel serve did not answer within {timeout:.0f} s:\n{served.log()}")
+        time.sleep(0.2)  # poll interval while waiting for the server to come up
+
+
+def stop_app(served: ServedApp) -> None:
+    served.process.terminate()
+    try:
+        served.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        served.process.kill()
+        served.process.wait()
+
+
+@pytest.fixture(scope="module")
+def served_app(ztf_catalog_file, cache_dir, tmp_path_factory):
+    """The explorer served on the generated ZTF catalogue; its log is ``served_app.log()``."""
+    served = serve_app(ztf_catalog_file, tmp_path_factory.mktemp("serve") / "panel.log", cache_dir)
+    yield served
+    stop_app(served)
