@@ -10,20 +10,22 @@ import os
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script by `panel serve`: make the repository importable
-    _root = str(Path(__file__).resolve().parent.parent)
-    if _root not in sys.path:
-        sys.path.insert(0, _root)
+SERVED_AS_SCRIPT = __name__.startswith("bokeh_app_")  # `panel serve explorer/app.py` runs this file per session
+if SERVED_AS_SCRIPT and str(Path(__file__).resolve().parent.parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, so `explorer` imports
 
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 from panel.viewable import Viewer  # noqa: E402
 
 from explorer.state import ExplorerState  # noqa: E402
-from explorer.views import Alerts, DataView, DmdtView, LightCurveView  # noqa: E402
+from explorer.views import (  # noqa: E402
+    Alerts, DataView, DmdtView, LightCurveView, MisclassificationsView, ResultsView, TrainingView,
+)
 
 #: The app's tabs in order: a new view over the same state is one more entry here.
-TABS = (("Data & filters", DataView), ("Light curves", LightCurveView), ("dm-dt", DmdtView))
+TABS = (("Data & filters", DataView), ("Light curves", LightCurveView), ("dm-dt", DmdtView),
+        ("Training", TrainingView), ("Results", ResultsView), ("Misclassifications", MisclassificationsView))
 
 
 class App(Viewer):
@@ -58,7 +60,11 @@ class App(Viewer):
             view.shown = i == self.tabs.active
 
     def servable(self, title: str | None = None, **kwargs):
-        if pn.state.served:
+        """In a server session, the template holding the app; in Jupyter, the plain layout.
+
+        (``pn.state.served`` would not do: it asks whether the *calling* module is the served script.)
+        """
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
             # Bootstrap: its resources are bundled with Panel, so the app loads with no internet access
             template = pn.template.BootstrapTemplate(
                 title=title or "Variable Star Explorer", main=[self._layout], header_background="#1f4e79",
@@ -71,7 +77,6 @@ class App(Viewer):
         return self._layout
 
 
-pn.extension("tabulator", sizing_mode="fixed")
-
-if pn.state.served:
+if SERVED_AS_SCRIPT:  # not on import: a notebook or another served script sets up its own page
+    pn.extension("tabulator", sizing_mode="fixed")
     App().servable()

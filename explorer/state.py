@@ -89,11 +89,19 @@ class ExplorerState(param.Parameterized):
     warning = param.String(default="", doc="Why the cleaned set is unusable (an empty class...).")
     message = param.String(default="", doc="What the last successful action did.")
 
+    training = param.Parameter(default=None, doc="""
+        This session's explorer.training.TrainingSession, made by the first view that needs it.""")
+
     def __init__(self, **params):
         super().__init__(**params)
         self._applied: tuple[pd.DataFrame, CleaningConfig] | None = None
         self._memo: dict[str, tuple[tuple, object]] = {}
         self._lock = threading.RLock()  # summaries may be computed off the event loop
+
+    def __repr__(self) -> str:  # the default would print the whole catalogue
+        kept = "-" if self.result is None else f"{len(self.result.data):,}"
+        stars = "-" if self.catalog is None else f"{len(self.catalog):,}"
+        return f"ExplorerState(source={self.source_name!r}, stars={stars}, preset={self.preset!r}, kept={kept})"
 
     # ------------------------------------------------------------------ loading and cleaning
     def config(self, preset: str | None = None) -> CleaningConfig:
@@ -138,7 +146,11 @@ class ExplorerState(param.Parameterized):
         with tempfile.TemporaryDirectory(prefix="vse-upload-") as folder:
             for filename, data in files.items():
                 (Path(folder) / Path(filename).name).write_bytes(data)
-            return self.load(Path(folder) / Path(tables[0]).name, name=Path(tables[0]).name)
+            name = Path(tables[0]).name
+            loaded = self.load(Path(folder) / name, name=name)
+        if loaded:
+            self.source = f"upload:{name}"  # the temporary copy is gone
+        return loaded
 
     @staticmethod
     def suggest_preset(source: str | Path, catalog: pd.DataFrame) -> str:
@@ -279,6 +291,12 @@ class ExplorerState(param.Parameterized):
         if len(positions) <= limit:
             return positions
         return np.sort(np.random.default_rng(self.seed).choice(positions, size=limit, replace=False))
+
+    def selection_sample(self, limit: int) -> np.ndarray:
+        """At most ``limit`` selected stars to draw: kept ones first (seeded sample), removed ones after."""
+        kept = self.result.fate.to_numpy()[self.selection] == KEPT
+        first = self.sample(self.selection[kept], limit)
+        return np.sort(np.concatenate([first, self.sample(self.selection[~kept], limit - len(first))]))
 
     def summary_stars(self) -> pd.DataFrame:
         """Kept stars the per-class summaries use: all of each class up to ``SUMMARY_PER_CLASS``."""

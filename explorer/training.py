@@ -158,8 +158,8 @@ class _Progress(Callback):
 
     def on_batch_end(self, state):
         if time.monotonic() - self.last >= PROGRESS_INTERVAL:
-            self._show(state, state.fold, f"epoch {state.epoch} of {state.epochs} · batch {state.batch} of {state.batches}"
-                                          f" · loss {state.train_loss:.3f}")
+            self._show(state, state.fold, f"epoch {state.epoch} of {state.epochs} · batch {state.batch} of "
+                                          f"{state.batches} · loss {state.train_loss:.3f}")
 
     def on_epoch_end(self, state):
         self.session.history.send(pd.DataFrame([{
@@ -198,7 +198,7 @@ class TrainingSession(param.Parameterized):
 
     runs = param.DataFrame(default=None, allow_None=True, doc="list_runs() of runs_dir, refreshed after each job.")
     chosen_run = param.Selector(default=None, objects=[], allow_None=True,
-                                doc="Run shown by the results and misclassification views; its choices are runs_dir's runs.")
+                                doc="Run the results and misclassification views show; one of runs_dir's runs.")
     cell = param.Tuple(default=None, allow_None=True, length=2, doc="(true, predicted) confusion cell picked.")
 
     def __init__(self, **params):
@@ -237,7 +237,7 @@ class TrainingSession(param.Parameterized):
             self.device_name = str(select_device(self.device))
 
     def config(self) -> CrossValConfig:
-        """The settings as the pipeline's config (raises ConfigError); the cleaning seed seeds the folds too, as in the CLI."""
+        """The settings as the pipeline's config (raises ConfigError); state.seed seeds folds and fits, as the CLI."""
         train = preset(self.preset, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.state.seed,
                        device=self.device, num_threads=self.threads)
         return CrossValConfig(model=self.model, dmdt_mode=self.dmdt_mode, folds=self.folds, seed=self.state.seed,
@@ -280,7 +280,7 @@ class TrainingSession(param.Parameterized):
                 self._train(job)
 
     def start(self) -> bool:
-        """Give the worker a job built from the current cleaned stars and settings; False (and ``error``) if none can start."""
+        """Give the worker a job: the current cleaned stars and settings; False (and ``error``) if none can start."""
         if self.running:
             return False
         result = self.state.result
@@ -327,7 +327,8 @@ class TrainingSession(param.Parameterized):
                                      callbacks=[_Progress(self, job.config.folds)], stop=self._stop)
             run = outcome.run
             run_id = run.run_id
-            accuracy = f", mean accuracy {np.mean([s.accuracy for s in outcome.summaries]):.3f}" if outcome.summaries else ""
+            scores = [s.accuracy for s in outcome.summaries]
+            accuracy = f", mean accuracy {np.mean(scores):.3f}" if scores else ""
             self.message = f"Run {run_id} {run.state}: {len(run.folds)} of {job.config.folds} folds{accuracy}."
         except (ConfigError, RunError) as exc:
             log.warning("training could not run: %s", exc)

@@ -84,10 +84,13 @@ def tree_baseline(
     frames, summaries = [], []
     for fold, (train, val) in enumerate(folds, start=1):
         train, val = np.asarray(train, dtype=np.intp), np.asarray(val, dtype=np.intp)
-        model = HistGradientBoostingClassifier(random_state=random_state).fit(x[train], y[train])
+        # A column with no value in the training fold (a band the catalogue lacks) says nothing, and
+        # sklearn cannot bin it: leave it out of this fold.
+        known = np.isfinite(x[train]).any(axis=0)
+        model = HistGradientBoostingClassifier(random_state=random_state).fit(x[train][:, known], y[train])
         # A class absent from a training fold gets no column from sklearn: give it probability 0.
         proba = np.zeros((len(val), len(classes)))
-        proba[:, model.classes_] = model.predict_proba(x[val])
+        proba[:, model.classes_] = model.predict_proba(x[val][:, known])
         pred = proba.argmax(axis=1)
         frame = pd.DataFrame({
             "id": ids[val],

@@ -80,10 +80,13 @@ class ServedApp:
         return self.log_path.read_text(errors="replace")
 
 
-def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: float = 60.0) -> ServedApp:
+def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: float = 60.0,
+              runs_dir: Path | None = None) -> ServedApp:
     """Start ``panel serve explorer/app.py`` on a free port and return once it answers HTTP."""
     port = free_port()
     env = {**os.environ, "VSE_CACHE_DIR": str(cache), "BOKEH_ALLOW_WS_ORIGIN": f"127.0.0.1:{port}"}
+    if runs_dir is not None:
+        env["VSE_RUNS_DIR"] = str(runs_dir)
     env.pop("VSE_CATALOG", None)
     if catalog is not None:
         env["VSE_CATALOG"] = str(catalog)

@@ -93,6 +93,14 @@ def test_uninformative_shape_scores_lower(data, result):
     assert accuracy(shape_only) < accuracy(result) - 0.2
 
 
+def test_a_column_without_any_value_is_left_out(data, result):
+    """A catalogue without colours (one magnitude band missing for every star) still trains."""
+    stars, labels, splits = data
+    no_v = tree_baseline(stars.assign(mag_V=np.nan), labels, CLASSES, splits)
+    assert no_v.columns == result.columns  # the feature list is the catalogue's; a fold skips empty ones
+    assert accuracy(no_v) > 0.9
+
+
 def test_deterministic(data, result):
     stars, labels, splits = data
     pd.testing.assert_frame_equal(result.predictions, tree_baseline(stars, labels, CLASSES, splits).predictions)

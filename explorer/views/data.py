@@ -3,6 +3,8 @@ period-amplitude diagram of the whole catalogue (box select there selects stars)
 
 from __future__ import annotations
 
+import html
+
 import datashader as ds
 import holoviews as hv
 import numpy as np
@@ -12,11 +14,15 @@ import param
 from holoviews.operation.datashader import datashade, dynspread
 
 from explorer.state import REMOVED_COLOR, ExplorerState
+from pipeline.cleaning import KEPT
 
 from .common import View
 
 #: Cleaning steps whose columns a catalogue may lack, and the setting each is driven by.
 OPTIONAL_STEPS = {"min_detections": "min_obs", "period_confidence": "max_log_fap", "goodness_of_fit": "min_r2"}
+#: Short step names under the funnel's groups of bars (the report table keeps the pipeline's names).
+STEP_NAMES = {"min_detections": "detections", "period_confidence": "period FAP", "goodness_of_fit": "fit R²",
+              "label_map": "label map", "anomalies": "anomalies", "class_cap": "class cap"}
 STATUS_STYLE = {"not applicable": "color: #b45309; font-weight: bold", "disabled": "color: #6b7280; font-style: italic"}
 
 
@@ -56,7 +62,8 @@ class _Setting:
     def set_applicable(self, reason: str | None):
         """Grey the setting out, with the reason, when the catalogue lacks the step's columns."""
         self.applicable = reason is None
-        self.note.param.update(object=f"Not applicable: {reason}" if reason else "", visible=reason is not None)
+        self.note.param.update(object=f"Not applicable to this catalogue: {html.escape(reason)}" if reason else "",
+                               visible=reason is not None)
         self._pull()
 
 
@@ -79,7 +86,8 @@ class DataView(View):
 
         self._settings = {
             "min_obs": _Setting(state, "min_obs", pn.widgets.EditableIntSlider(
-                label="Min detections per band", start=0, end=300, step=5, fixed_start=0, width=280), "minimum detections"),
+                label="Min detections per band", start=0, end=300, step=5, fixed_start=0, width=280,
+                css_classes=["vse-min-obs"]), "minimum detections"),
             "max_log_fap": _Setting(state, "max_log_fap", pn.widgets.EditableFloatSlider(
                 label="Max log10 FAP", start=-30.0, end=0.0, step=0.5, width=280), "period confidence"),
             "min_r2": _Setting(state, "min_r2", pn.widgets.EditableFloatSlider(
@@ -88,6 +96,8 @@ class DataView(View):
                 label="Stars per class", start=100, end=10000, step=100, fixed_start=1, width=280),
                 "class cap (off: uncapped)"),
         }
+        self._comparison = pn.widgets.RadioButtonGroup.from_param(
+            state.param.min_obs_comparison, label="Detections comparison", width=120, margin=(0, 10, 10, 10))
         controls = pn.Column(
             "### Catalogue", self._source, self._builtin, self._path, self._path_button,
             pn.pane.Markdown("Or upload a file (a CDS `table2.dat` with its `ReadMe`; up to ~20 MB):", margin=(5, 10, 0, 10)),
@@ -96,8 +106,7 @@ class DataView(View):
             pn.widgets.Select.from_param(state.param.preset, label="Label preset", width=280),
             "### Filters",
             self._settings["min_obs"].panel,
-            pn.widgets.RadioButtonGroup.from_param(state.param.min_obs_comparison, label="Detections comparison",
-                                                   width=120, margin=(0, 10, 10, 10)),
+            self._comparison,
             self._settings["max_log_fap"].panel,
             self._settings["min_r2"].panel,
             self._settings["cap"].panel,
@@ -108,8 +117,9 @@ class DataView(View):
         self._notes = pn.pane.Alert(alert_type="info", visible=False, sizing_mode="stretch_width")
         self._report = pn.widgets.Tabulator(
             pd.DataFrame(columns=["step", "label", "before", "removed", "after", "status", "rule"]),
-            groupby=["step"], show_index=False, disabled=True, height=420, sizing_mode="stretch_width",
-            layout="fit_data_stretch", widths={"rule": 360},
+            groupby=["step"], hidden_columns=["step"], show_index=False, disabled=True, height=420,
+            sizing_mode="stretch_width",
+            layout="fit_data_stretch", widths={"status": 130, "rule": 360},
         )
         self._report.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["status"])
         self._layout = pn.Row(
@@ -157,8 +167,8 @@ class DataView(View):
         statuses = result.report.drop_duplicates("step").set_index("step")
         for step, name in OPTIONAL_STEPS.items():
             row = statuses.loc[step]
-            self._settings[name].set_applicable(
-                f"this catalogue has no {row['rule'].removeprefix('needs ')}" if row["status"] == "not applicable" else None)
+            self._settings[name].set_applicable(row["rule"] if row["status"] == "not applicable" else None)
+        self._comparison.disabled = not self._settings["min_obs"].applicable
 
     @param.depends("state.result")
     def _funnel(self):
@@ -170,15 +180,16 @@ class DataView(View):
         first = report[report["step"] == report["step"].iloc[0]]
         counts = pd.concat([
             pd.DataFrame({"step": "catalogue", "class": first["label"], "stars": first["before"]}),
-            pd.DataFrame({"step": report["step"], "class": report["label"], "stars": report["after"]}),
+            pd.DataFrame({"step": report["step"].map(lambda s: STEP_NAMES.get(s, s)), "class": report["label"],
+                          "stars": report["after"]}),
         ], ignore_index=True)
         colors = self.state.class_colors()
         bars = hv.Bars(counts, kdims=["step", "class"], vdims=["stars"]).opts(
-            color="class", cmap=colors, logy=True, ylim=(0.8, None), width=600, height=420,
+            color="class", cmap=colors, logy=True, ylim=(0.8, None), width=540, height=400,
             xlabel="", ylabel="stars (log scale)", title="Stars per class after each step",
             tools=["hover"], show_legend=False, hooks=[_step_labels_only],
         )
-        return pn.pane.HoloViews(bars, margin=(0, 10))
+        return pn.pane.HoloViews(bars, margin=(0, 10), linked_axes=False)
 
     # -------------------------------------------------------------- period-amplitude diagram
     @param.depends("state.catalog", "state.preset")
@@ -187,6 +198,8 @@ class DataView(View):
         state = self.state
         if state.catalog is None:
             return pn.pane.Markdown("")
+        points = state.points()
+        self._limits = {"log_period": _padded(points["log_period"]), "amp": _padded(points["amp"])}
         result_stream = hv.streams.Params(state, ["result"])
         kept = hv.DynamicMap(self._kept_points, streams=[result_stream])
         removed = hv.DynamicMap(self._removed_points, streams=[result_stream])
@@ -195,26 +208,24 @@ class DataView(View):
                                           min_alpha=160), threshold=0.8, max_px=3)
         hv.streams.BoundsXY(source=shaded_kept).add_subscriber(self._box_selected)
         box = hv.DynamicMap(self._selection_box, streams=[hv.streams.Params(state, ["selection_bounds"])])
-        points = state.points()
-        x_lim = _padded(points["log_period"])
-        y_lim = _padded(points["amp"])
         plot = (shaded_removed * shaded_kept * box).opts(
             hv.opts.RGB(tools=["box_select"], active_tools=["box_select", "wheel_zoom"]),
             hv.opts.Rectangles(fill_alpha=0.08, fill_color="black", line_color="black", line_dash="dashed"),
-            hv.opts.Overlay(width=600, height=420, xlim=x_lim, ylim=y_lim, xlabel="log10 period [d]", show_legend=False,
-                            ylabel=f"amplitude {state.band} [mag]",
+            hv.opts.Overlay(width=540, height=400, xlim=self._limits["log_period"], ylim=self._limits["amp"],
+                            xlabel="log10 period [d]", ylabel=f"amplitude {state.band} [mag]", show_legend=False,
                             title="Period-amplitude diagram (box select to pick stars)"),
         )
-        return pn.pane.HoloViews(plot, margin=(0, 10))
+        return pn.pane.HoloViews(plot, margin=(0, 10), linked_axes=False, css_classes=["vse-pa"])
 
     def _kept_points(self, result):
         points = self.state.points().iloc[self.state.kept_positions()]
-        return hv.Points(points.assign(label=result.data["label"].to_numpy()), kdims=["log_period", "amp"], vdims=["label"])
+        kept = hv.Points(points.assign(label=result.data["label"].to_numpy()), kdims=["log_period", "amp"], vdims=["label"])
+        return kept.redim.range(**self._limits)  # explicit ranges: an empty set still rasterises
 
     def _removed_points(self, result):
         points = self.state.points()
-        removed = np.flatnonzero(result.fate.to_numpy() != "kept")
-        return hv.Points(points.iloc[removed], kdims=["log_period", "amp"])
+        removed = np.flatnonzero(result.fate.to_numpy() != KEPT)
+        return hv.Points(points.iloc[removed], kdims=["log_period", "amp"]).redim.range(**self._limits)
 
     @staticmethod
     def _selection_box(selection_bounds):
@@ -229,11 +240,11 @@ class DataView(View):
     def _legend(self):
         colors = self.state.class_colors()
         swatches = [(c, colors[c]) for c in (self.state.result.classes if self.state.result is not None else [])]
-        swatches.append(("removed", REMOVED_COLOR))
-        html = " ".join(f'<span style="white-space:nowrap;margin-right:10px"><span style="display:inline-block;'
-                        f'width:11px;height:11px;background:{color};margin-right:4px"></span>{name}</span>'
-                        for name, color in swatches)
-        return pn.pane.HTML(html, margin=(0, 10), sizing_mode="stretch_width")
+        swatches.append(("removed or unmapped", REMOVED_COLOR))
+        items = " ".join(f'<span style="white-space:nowrap;margin-right:10px"><span style="display:inline-block;'
+                         f'width:11px;height:11px;background:{color};margin-right:4px"></span>{html.escape(name)}</span>'
+                         for name, color in swatches)
+        return pn.pane.HTML(items, margin=(0, 10), sizing_mode="stretch_width")
 
     @param.depends("state.selection")
     def _selection_info(self):

@@ -34,13 +34,13 @@ def color_range(images) -> tuple[float, float]:
     return (float(positive.min()), float(positive.max())) if positive.size else (1e-3, 1.0)
 
 
-def dmdt_image(image: np.ndarray, title: str, clim: tuple[float, float], width: int = 260) -> hv.Image:
+def dmdt_image(image: np.ndarray, title: str, clim: tuple[float, float], frame_width: int = 190) -> hv.Image:
     """One ``(n_dm, n_dt)`` image on the uniform cell grid, ticks labelled with the real bin edges."""
     cells = hv.Image((np.arange(N_DT) + 0.5, np.arange(N_DM) + 0.5, image), kdims=["dt cell", "dm cell"],
                      vdims=["pair fraction"])
     return cells.opts(
         cmap="viridis", cnorm="log", clim=clim, clipping_colors={"min": "white", "NaN": "white"},
-        width=width, height=240, title=title, tools=["hover"], xticks=_edge_ticks(DT_EDGES),
+        frame_width=frame_width, frame_height=150, title=title, tools=["hover"], xticks=_edge_ticks(DT_EDGES),
         yticks=_edge_ticks(DM_EDGES), xrotation=90, xlabel="dt = |ΔP| [d]", ylabel="dm = |ΔA| [mag]",
         fontsize={"xticks": 7, "yticks": 8, "title": 10, "labels": 9}, colorbar=False,
     )
@@ -121,10 +121,8 @@ class DmdtView(View):
         images = {cls: image[index] for cls, image in means.images.items()}
         clim = color_range(images.values())
         plots = [dmdt_image(image, f"{cls} (n={means.counts[cls]:,})", clim) for cls, image in images.items()]
-        colorbar = hv.Image(np.array([clim, clim]), bounds=(0, 0, 1, 1)).opts(
-            cmap="viridis", cnorm="log", clim=clim, colorbar=True, width=110, height=240, xaxis=None, yaxis=None,
-            alpha=0, toolbar=None, title="pair fraction", colorbar_position="left", fontsize={"title": 9})
-        return pn.Row(pn.pane.HoloViews(hv.Layout(plots).cols(5).opts(shared_axes=False)), pn.pane.HoloViews(colorbar))
+        plots[-1] = plots[-1].opts(colorbar=True)  # one colour scale, shared by every class
+        return pn.GridBox(*(pn.pane.HoloViews(plot.opts(toolbar=None), linked_axes=False) for plot in plots), ncols=5)
 
     @param.depends("state.selected_star", "state.result", "state.dmdt_mode", "reference_class", "band", "shown")
     async def _star_image(self):
@@ -137,8 +135,8 @@ class DmdtView(View):
             return pn.pane.Alert(str(exc), alert_type="warning")
         index = self.channel(state.dmdt_channels())
         title = f"{state.selected_star}" + ("" if state.dmdt_mode == "thesis" else f" vs {self.reference_class}")
-        return pn.pane.HoloViews(dmdt_image(image[index], title, color_range([image[index]]), width=460)
-                                 .opts(colorbar=True))
+        image = dmdt_image(image[index], title, color_range([image[index]]), frame_width=330).opts(colorbar=True)
+        return pn.pane.HoloViews(image, linked_axes=False)
 
     def __panel__(self):
         return self._layout

@@ -11,6 +11,7 @@ import param
 
 import pipeline
 from explorer.state import REMOVED_COLOR
+from pipeline.cleaning import UNMAPPED
 
 from .common import View
 
@@ -33,7 +34,7 @@ class LightCurveView(View):
         self._table_title = pn.pane.Markdown(margin=(0, 10))
         self._table = pn.widgets.Tabulator(
             pd.DataFrame(), pagination="remote", page_size=12, selectable=1, disabled=True, show_index=False,
-            layout="fit_data_table", width=560,
+            layout="fit_columns", width=660, widths={"id": 200},
         )
         self._table.param.watch(self._row_picked, "selection")
         self._layout = pn.Column(
@@ -56,6 +57,7 @@ class LightCurveView(View):
         positions = state.selection if selected else state.kept_positions()
         band = state.band
         stars = state.describe(positions)[["id", "label", "fate", "period", f"amp_{band}", f"mag_{band}"]]
+        stars["label"] = stars["label"].astype(object).fillna(UNMAPPED)
         self._table_title.object = (f"### {'Selected' if selected else 'Kept'} stars ({len(stars):,})"
                                     + ("" if selected else ": select a region in the period-amplitude diagram to narrow"))
         self._table.param.update(value=stars.reset_index(drop=True), selection=[])
@@ -79,24 +81,29 @@ class LightCurveView(View):
         if state.result is None or not len(state.selection):
             return pn.pane.Markdown("### Selected stars\nBox-select a region of the period-amplitude diagram "
                                     "(Data & filters tab) to draw its stars here.", width=640)
-        positions = state.sample(state.selection, self.draw_limit)
+        positions = state.selection_sample(self.draw_limit)
         stars = state.describe(positions)
         curves = pipeline.reconstruct(stars)
         relative = curves - curves.mean(axis=1, keepdims=True)
         phase = pipeline.phase_grid()
         colors = state.class_colors()
-        labels = stars["label"].astype(object).where(stars["fate"] == "kept", "removed").fillna("removed").tolist()
-        paths = [{"phase": phase, "dmag": row, "id": star_id, "class": label}
-                 for row, star_id, label in zip(relative, stars["id"], labels) if np.isfinite(row).all()]
-        total = len(state.selection)
-        title = (f"{total:,} selected stars" if total <= self.draw_limit
-                 else f"{len(positions)} of {total:,} selected stars (random sample)")
-        plot = hv.Path(paths, kdims=["phase", "dmag"], vdims=["id", "class"]).opts(
-            color="class", cmap={**colors, "removed": REMOVED_COLOR}, line_width=1.2, alpha=0.8,
-            invert_yaxis=True, width=640, height=380, tools=["hover"], title=title, xlim=(0, 1),
-            xlabel="phase", ylabel="magnitude minus star's mean [mag] (brighter up)",
+        # One Curve per star: a Path with per-star values would be sent as one segment per vertex.
+        curves = {
+            star_id: hv.Curve((phase, row, np.full(len(phase), star_id)), "phase", ["dmag", "star"]).opts(
+                color=colors.get(label, REMOVED_COLOR), line_dash="solid" if fate == "kept" else "dashed",
+                alpha=0.9 if fate == "kept" else 0.5)
+            for row, star_id, label, fate in zip(relative, stars["id"], stars["label"], stars["fate"])
+            if np.isfinite(row).all()
+        }
+        total, kept = len(state.selection), int((stars["fate"] == "kept").sum())
+        drawn = f"{total:,} selected stars" if total <= self.draw_limit else f"{len(positions)} of {total:,} selected stars"
+        plot = hv.NdOverlay(curves, kdims=["id"]).opts(
+            hv.opts.Curve(line_width=1.2, tools=["hover"]),
+            hv.opts.NdOverlay(invert_yaxis=True, width=640, height=380, xlim=(0, 1), show_legend=False,
+                              title=f"{drawn}: {kept} kept (solid), {len(positions) - kept} removed (dashed)",
+                              xlabel="phase", ylabel="magnitude minus the star's mean (brighter up)"),
         )
-        return pn.pane.HoloViews(plot)
+        return pn.pane.HoloViews(plot, linked_axes=False)
 
     @param.depends("state.selected_star", "state.result")
     def _star_plot(self):
@@ -118,9 +125,9 @@ class LightCurveView(View):
                                   label=f"{star['label']} 16-84 %").opts(color=state.class_colors()[star["label"]], alpha=0.25))
         layers.append(hv.Curve((phase, curve), "phase", "mag", label=str(star["id"])).opts(color="black", line_width=2))
         return pn.pane.HoloViews(hv.Overlay(layers).opts(
-            invert_yaxis=True, width=420, height=300, xlim=(0, 1), legend_position="bottom_right",
+            invert_yaxis=True, width=600, height=300, xlim=(0, 1), legend_position="right",
             title=f"{star['id']}", xlabel="phase", ylabel=f"{state.band} magnitude (brighter up)",
-        ))
+        ), linked_axes=False)
 
     @param.depends("state.selected_star", "state.result")
     def _star_info(self):
@@ -149,17 +156,15 @@ class LightCurveView(View):
         phase = pipeline.phase_grid()
         colors = state.class_colors()
         panels = [
-            (hv.Area((phase, s.low, s.high), "phase", ["low", "high"]).opts(color=colors[cls], alpha=0.3)
-             * hv.Curve((phase, s.median), "phase", "dmag").opts(color=colors[cls], line_width=2)
-             ).opts(title=f"{cls} (n={s.n:,})")
+            pn.pane.HoloViews(
+                (hv.Area((phase, s.low, s.high), "phase", ["low", "high"]).opts(color=colors[cls], alpha=0.3)
+                 * hv.Curve((phase, s.median), "phase", "dmag").opts(color=colors[cls], line_width=2)).opts(
+                    title=f"{cls} (n={s.n:,})", width=260, height=200, invert_yaxis=True, xlim=(0, 1),
+                    xlabel="phase", ylabel="Δ mag (brighter up)", toolbar=None),
+                linked_axes=False)
             for cls, s in summaries.items()
         ]
-        layout = hv.Layout(panels).cols(5).opts(
-            hv.opts.Overlay(width=250, height=200, invert_yaxis=True, xlim=(0, 1), xlabel="phase",
-                            ylabel="Δ mag (brighter up)"),
-            hv.opts.Layout(shared_axes=False),
-        )
-        return pn.pane.HoloViews(layout)
+        return pn.GridBox(*panels, ncols=5)  # separate plots: each class keeps its own magnitude range
 
     def __panel__(self):
         return self._layout

@@ -38,12 +38,14 @@ class MisclassificationsView(View):
         session = self.session
         self._typical: dict[tuple[str, str], np.ndarray] = {}
         self._pairs: dict[str, tuple[str, str] | None] = {}
-        self._pair = pn.widgets.Select(label="True class → predicted class (mistakes, most frequent first)", width=360)
+        self._pair = pn.widgets.Select(label="True class → predicted class (mistakes, most frequent first)",
+                                       width=360)
         self._pair.param.watch(self._pair_picked, "value")
         self._title = pn.pane.Markdown("", margin=(0, 10))
         self._table = pn.widgets.Tabulator(
             pd.DataFrame(columns=["id", "fold", "period", "amplitude", "p_true", "p_pred"]), show_index=False,
-            disabled=True, selectable=1, pagination="remote", page_size=10, layout="fit_data_table", width=620, height=380,
+            disabled=True, selectable=1, pagination="remote", page_size=10, layout="fit_data_table", width=620,
+            height=380,
             formatters={"period": {"type": "money", "precision": 5, "symbol": ""}, "amplitude": NUMBER_FORMAT,
                         "p_true": NUMBER_FORMAT, "p_pred": NUMBER_FORMAT},
             css_classes=["vse-misclassified"],
@@ -104,7 +106,8 @@ class MisclassificationsView(View):
         true, pred = session.cell
         table = session.misclassified(true, pred)
         what = f"**{true}** classified correctly" if true == pred else f"true **{true}** predicted **{pred}**"
-        self._title.object = f"### {len(table):,} stars: {what}\n(validation predictions of every fold; p = model probability)"
+        self._title.object = (f"### {len(table):,} stars: {what}\n"
+                              "(validation predictions of every fold; p = model probability)")
         self._table.value = table  # then the selection: set together, Tabulator maps it onto the old rows
         self._table.selection = [0] if len(table) else []
         self.star = str(table["id"].iloc[0]) if len(table) else None
@@ -156,8 +159,9 @@ class MisclassificationsView(View):
                    pn.pane.HoloViews(self._probability_plot(row, classes, colors))),
             f"### dm-dt image against fold {fold}'s training stars (reference mode, band "
             f"{bands(stars, 'amp')[0]}), one panel per reference class",
-            pn.GridBox(*[pn.pane.HoloViews(image) for image in self._dmdt_plots(star, stars[stars["fold"] != fold], classes)],
-                       ncols=5),
+            # a GridBox: a FlexBox or hv.Layout of these images drew them squashed inside this ParamMethod
+            pn.GridBox(*[pn.pane.HoloViews(image)
+                         for image in self._dmdt_plots(star, stars[stars["fold"] != fold], classes)], ncols=5),
             sizing_mode="stretch_width",
         )
 

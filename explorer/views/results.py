@@ -40,7 +40,8 @@ def confusion_plot(matrix: np.ndarray, classes: list[str], title: str, normalise
     cells["text"] = [f"{v:.2f}" if normalised else f"{v:.3g}" for v in cells["value"]]
     cells["ink"] = np.where(cells["value"] > 0.55 * top, "white", "black")
     axes = [hv.Dimension("predicted", values=list(classes)), hv.Dimension("true", values=list(classes))]
-    heat = hv.HeatMap(cells, axes, [hv.Dimension("value", label="fraction of true" if normalised else "stars per fold")])
+    value = hv.Dimension("value", label="fraction of true" if normalised else "stars per fold")
+    heat = hv.HeatMap(cells, axes, [value])
     heat = heat.opts(cmap="Blues", clim=(0, top), colorbar=True, tools=["hover", "tap"], invert_yaxis=True,
                      xrotation=45, width=size + 80, height=size, title=title, xlabel="predicted class",
                      ylabel="true class", nonselection_alpha=1.0, selection_line_color="#d62728",
@@ -90,8 +91,8 @@ def describe_run(report: RunReport) -> str:
              f"classes {config.get('label_map', 'custom')} ({len(report.run.classes)})",
              f"{config.get('n_stars', '?')} stars", f"{config.get('folds', '?')} folds"]
     if train:
-        parts.append(f"{config.get('preset', '')} preset: {train.get('epochs')} epochs, batch {train.get('batch_size')}, "
-                     f"lr {train.get('lr'):g}")
+        parts.append(f"{config.get('preset', '')} preset: {train.get('epochs')} epochs, "
+                     f"batch {train.get('batch_size')}, lr {train.get('lr'):g}")
     if "device" in config:
         parts.append(f"device {config['device']}")
     if MODEL_INPUTS.get(config["model"]) == "dmdt":
@@ -180,7 +181,7 @@ class ResultsView(View):
         tap_to_cell(counts_heat, self.session)
         tap_to_cell(normalised_heat, self.session)
         history = report.run.history
-        curves = (pn.Row(pn.pane.HoloViews(history_plot(history, "loss")), pn.pane.HoloViews(history_plot(history, "acc")))
+        curves = (pn.Row(*[pn.pane.HoloViews(history_plot(history, metric)) for metric in ("loss", "acc")])
                   if len(history)
                   else pn.pane.Markdown(f"No per-epoch curves: {report.run.config['model']} is not trained by epochs."))
         parts += [
@@ -207,13 +208,14 @@ class ResultsView(View):
         columns = {}
         for side, report in zip("AB", scored):
             table = report.folds
-            columns[f"{side}: {report.run.run_id}"] = [f"{table.loc['mean', c]:.3f} ± {table.loc['std', c]:.3f}"
-                                                       if pd.notna(table.loc["std", c]) else f"{table.loc['mean', c]:.3f}"
-                                                       for c in FOLD_COLUMNS]
+            mean, std = table.loc["mean"], table.loc["std"]
+            columns[f"{side}: {report.run.run_id}"] = [
+                f"{mean[c]:.3f}" + (f" ± {std[c]:.3f}" if pd.notna(std[c]) else "") for c in FOLD_COLUMNS]
         side_by_side = pd.DataFrame(columns, index=pd.Index(FOLD_COLUMNS, name="score"))
         plots = [confusion_plot(r.normalised, r.run.classes, f"{side}: {r.run.run_id}", normalised=True, size=360)[0]
                  for side, r in zip("AB", scored)]
-        notes = [f"**{side}**: {describe_run(r)}" + (f"  \n{r.note}" if r.note else "") for side, r in zip("AB", scored)]
+        notes = [f"**{side}**: {describe_run(r)}" + (f"  \n{r.note}" if r.note else "")
+                 for side, r in zip("AB", scored)]
         return pn.Column(
             pn.pane.Markdown("\n\n".join(notes), sizing_mode="stretch_width"),
             scores_table(side_by_side, "score"),

@@ -29,13 +29,13 @@ def history_plot(history: pd.DataFrame, metric: str) -> hv.Overlay:
     """
     folds = sorted({1, *map(int, history["fold"].unique())})  # fold 1 always: an empty plot still needs a colour
     cmap = {f"fold {f}": FOLD_COLORS[(f - 1) % len(FOLD_COLORS)] for f in folds}
-    points = history.assign(fold=[f"fold {int(f)}" for f in history["fold"]]) if len(history) else \
-        pd.DataFrame(columns=["fold", "epoch", f"train_{metric}", f"val_{metric}"])
+    points = history.assign(fold=[f"fold {int(f)}" for f in history["fold"]])
     layers = []
     for split, dash, marker in (("train", "solid", "circle"), ("val", "dashed", "square")):
         column = f"{split}_{metric}"
         paths = [{"epoch": rows["epoch"].to_numpy(float), metric: rows[column].to_numpy(float), "fold": fold}
-                 for fold, rows in points.groupby("fold", sort=False)] or [{"epoch": [np.nan], metric: [np.nan], "fold": "fold 1"}]
+                 for fold, rows in points.groupby("fold", sort=False)]
+        paths = paths or [{"epoch": [np.nan], metric: [np.nan], "fold": "fold 1"}]  # an empty Path cannot colour-map
         layers.append(hv.Path(paths, ["epoch", metric], vdims=["fold"]).opts(
             color="fold", cmap=cmap, line_dash=dash, line_width=2, framewise=True))
         layers.append(hv.Scatter(points, "epoch", [(column, metric), "fold"], label=split).opts(
@@ -78,8 +78,7 @@ class TrainingView(View):
                                            height=18, margin=(5, 10))
         self._progress = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["vse-progress"], margin=(0, 10))
         self._leak = pn.pane.Alert(f"**Label leak.** {LEAK_WARNING}", alert_type="danger", sizing_mode="stretch_width")
-        self._error = pn.pane.Alert(alert_type="danger", visible=False, sizing_mode="stretch_width",
-                                    css_classes=["vse-training-error"])
+        self._error = pn.pane.Alert(alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._message = pn.pane.Alert(alert_type="success", visible=False, sizing_mode="stretch_width")
         self._data = pn.pane.Markdown(width=300)
         self._device = pn.pane.Markdown(width=300)
@@ -129,7 +128,8 @@ class TrainingView(View):
             return
         cap = f"at most {self.state.cap:,}" if self.state.cap else "all kept stars"
         self._data.object = (f"Trains on the **{len(result.data):,} kept stars** of {len(result.classes)} classes "
-                             f"({self.state.preset}; {cap} per class, set in **Data & filters**), seed {self.state.seed}."
+                             f"({self.state.preset}; {cap} per class, set in **Data & filters**), "
+                             f"seed {self.state.seed}."
                              " Fewer stars train faster.")
 
     @param.depends("session.device_name", watch=True)

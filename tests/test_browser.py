@@ -1,0 +1,96 @@
+"""The explorer served by ``panel serve`` on a generated ZTF table, driven in headless Chromium.
+
+Screenshots go to ``$VSE_SHOTS`` (default /tmp/vse_shots) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(os.environ.get("VSE_SHOTS", "/tmp/vse_shots"))
+#: The first page of a fresh server imports the science stack and cleans the catalogue.
+FIRST_LOAD_MS = 60_000
+
+
+@pytest.fixture
+def app_page(page: Page, served_app):
+    """The served app, loaded; afterwards, no console error and no server error may have occurred."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1500, "height": 1700})
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(served_app.url)
+    expect(page.locator(".vse-summary")).to_contain_text("stars kept", timeout=FIRST_LOAD_MS)
+    yield page
+    assert errors == []
+    log = served_app.log()
+    assert "Traceback" not in log and "ERROR" not in log, log
+
+
+def kept_count(page: Page) -> int:
+    summary = page.locator(".vse-summary h3")
+    expect(summary).to_contain_text("stars kept")
+    text = summary.inner_text()
+    return int(re.search(r"([\d,]+) of [\d,]+ stars kept", text).group(1).replace(",", ""))
+
+
+def test_filters_tabs_selection_and_errors(app_page: Page, bad_catalog_file):
+    page = app_page
+    expect(page.get_by_text("step: min_detections")).to_be_visible()
+    page.screenshot(path=SHOTS / "browser_data.png")
+
+    # A threshold typed into the editable slider re-cleans: counts and report rule change.
+    kept = kept_count(page)
+    field = page.locator(".vse-min-obs input")
+    field.fill("200")
+    field.press("Enter")
+    expect(page.get_by_text("n_obs_g >= 200 and n_obs_r >= 200").first).to_be_visible()
+    expect(page.locator(".vse-summary")).not_to_contain_text(f"{kept:,} of")
+    assert kept_count(page) < kept
+    page.screenshot(path=SHOTS / "browser_data_min_obs_200.png")
+
+    # Box select in the period-amplitude diagram selects stars.
+    canvas = page.locator(".vse-pa .bk-Canvas").first
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 0.25 * box["width"], box["y"] + 0.55 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.6 * box["width"], box["y"] + 0.9 * box["height"], steps=8)
+    page.mouse.up()
+    expect(page.get_by_text(re.compile(r"[\d,]+ stars selected"))).to_be_visible()
+    page.screenshot(path=SHOTS / "browser_selection.png")
+
+    # Light curves of the selection; a table row picks a star.
+    page.get_by_text("Light curves", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Selected stars \([\d,]+\)"))).to_be_visible()
+    page.locator(".tabulator-row").first.click()
+    expect(page.get_by_text("cleaning", exact=True)).to_be_visible()
+    page.screenshot(path=SHOTS / "browser_lightcurves.png")
+
+    # dm-dt: per-class images, the picked star's image, and the leak warning in thesis mode.
+    page.get_by_text("dm-dt", exact=True).click()
+    expect(page.get_by_text("Each star paired with the kept")).to_be_visible()
+    expect(page.get_by_text("Pick a star in the Light curves tab")).to_have_count(0)
+    expect(page.get_by_text("leaks the label")).to_be_hidden()
+    page.screenshot(path=SHOTS / "browser_dmdt_reference.png")
+    page.get_by_role("button", name="thesis").click()
+    expect(page.get_by_text("leaks the label")).to_be_visible()
+    expect(page.get_by_text("of its own class", exact=True)).to_be_visible()
+    page.screenshot(path=SHOTS / "browser_dmdt_thesis.png")
+
+    # A bad upload says why and keeps the loaded catalogue.
+    page.get_by_text("Data & filters", exact=True).click()
+    kept = kept_count(page)
+    page.locator("input[type=file]").set_input_files(bad_catalog_file)
+    expect(page.get_by_text(re.compile(r"Could not load observations\.csv.*stays loaded"))).to_be_visible()
+    assert kept_count(page) == kept
+    page.screenshot(path=SHOTS / "browser_bad_upload.png")

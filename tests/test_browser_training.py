@@ -1,0 +1,107 @@
+"""The training, results and misclassification views served by ``panel serve`` and driven in Chromium:
+a tiny run trains with visible progress, its confusion matrix appears, and a cell lists its stars.
+
+Screenshots go to ``$VSE_SHOTS`` (default /tmp/vse_shots) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from pipeline.catalogs import read_ogle3
+from pipeline.runs import list_runs
+from tests.conftest import serve_app, stop_app
+from tests.ogle_files import star_rows, write_ogle3
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(os.environ.get("VSE_SHOTS", "/tmp/vse_shots"))
+
+#: Collects every distinct text of the progress line, sampled every 20 ms, into ``window.vseProgress``.
+WATCH_PROGRESS = """() => {
+  const find = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.classList && el.classList.contains('vse-progress')) return el;
+      if (el.shadowRoot) { const hit = find(el.shadowRoot); if (hit) return hit; }
+    }
+    return null;
+  };
+  window.vseProgress = [];
+  setInterval(() => {
+    const el = find(document);
+    const paragraph = el && (el.shadowRoot || el).querySelector('p');
+    const text = paragraph ? paragraph.textContent.trim() : '';
+    if (text && window.vseProgress[window.vseProgress.length - 1] !== text) window.vseProgress.push(text);
+  }, 20);
+}"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, cache_dir):
+    """The explorer on a small OGLE-III catalogue (canonical CSV), saving runs in a folder of its own."""
+    folder = tmp_path_factory.mktemp("serve-training")
+    catalog = folder / "catalogue.csv"
+    read_ogle3(write_ogle3(folder / "ogle3.txt.bz2", star_rows(n_per_kind=12, seed=3))).to_csv(catalog, index=False)
+    app = serve_app(catalog, folder / "panel.log", cache_dir, runs_dir=folder / "runs")
+    yield app, folder / "runs"
+    stop_app(app)
+
+
+def test_train_watch_progress_and_inspect_the_confusion_matrix(served, page: Page):
+    app, runs_dir = served
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(app.url)
+
+    page.locator(".bk-tab", has_text="Training").click(timeout=60_000)
+    start = page.get_by_role("button", name="Start training")
+    expect(start).to_be_enabled(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"Trains on (CPU|CUDA|MPS)"))).to_be_visible()
+    page.get_by_label("Model", exact=True).select_option("cnn_lstm")  # the light-curve network: seconds
+    for label, value in (("Epochs", "1"), ("Batch size", "16"), ("Folds", "2")):
+        field = page.get_by_label(label, exact=True)
+        field.fill(value)
+        field.press("Enter")
+    page.evaluate(WATCH_PROGRESS)
+    start.click()
+    expect(page.get_by_role("button", name="Stop")).to_be_enabled(timeout=10_000)
+    expect(page.get_by_text("Finished in")).to_be_visible(timeout=120_000)
+    expect(page.get_by_role("button", name="Stop")).to_be_disabled()
+    page.wait_for_timeout(500)  # let the last epoch's curves draw before the picture
+    page.screenshot(path=SHOTS / "training_done.png", full_page=True)
+
+    seen = page.evaluate("window.vseProgress")
+    folds_seen = [text for text in seen if "of 2 ·" in text]
+    assert any(text.startswith("Fold 1 of 2") for text in folds_seen), seen
+    assert any(text.startswith("Fold 2 of 2") for text in folds_seen), seen
+    assert seen[-1].startswith("Finished in") and all(" · device " in text for text in folds_seen), seen
+    runs = list_runs(runs_dir)
+    assert runs["status"].tolist() == ["complete"] and runs.loc[0, "folds_done"] == 2
+
+    page.locator(".bk-tab", has_text="Results").click()
+    expect(page.get_by_role("heading", name=runs.loc[0, "run_id"])).to_be_visible(timeout=30_000)
+    expect(page.locator(".vse-confusion canvas").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=SHOTS / "results.png", full_page=True)
+
+    page.locator(".bk-tab", has_text="Misclassifications").click()
+    matrix = page.locator(".vse-misclassification-matrix canvas").first
+    expect(matrix).to_be_visible(timeout=30_000)
+    box = matrix.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)  # a cell of the first rows
+    expect(page.get_by_role("heading", name="stars:")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"predicted \w+ by the fold \d model"))).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)  # let the star's plots draw before the picture
+    page.screenshot(path=SHOTS / "misclassifications.png", full_page=True)
+
+    assert problems == []
+    log = app.log()
+    assert "Traceback" not in log and "ERROR" not in log, log

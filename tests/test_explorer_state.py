@@ -1,0 +1,213 @@
+"""The explorer's state and views driven without a server: settings re-clean, bad input keeps what
+was loaded, a selection feeds the light curves, thesis mode shows the leak warning."""
+
+from __future__ import annotations
+
+import asyncio
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+import pytest
+
+import pipeline
+from explorer.app import App
+from explorer.state import ExplorerState
+from explorer.views import Alerts, DataView, DmdtView, LightCurveView
+
+
+@pytest.fixture
+def state(ztf_catalog_file) -> ExplorerState:
+    state = ExplorerState()
+    assert state.load(ztf_catalog_file), state.error
+    return state
+
+
+def step_rows(state: ExplorerState, step: str) -> pd.DataFrame:
+    return state.result.report.query("step == @step")
+
+
+def test_loading_a_ztf_file_picks_a_preset_and_cleans(state, ztf_catalog_file):
+    assert state.preset == "ztf-10"  # the preset that claims every ZTF type
+    assert state.message.startswith(f"Loaded {ztf_catalog_file}: 3,000 stars")
+    assert not state.error and not state.warning
+    assert 0 < len(state.result.data) < len(state.catalog)
+    assert set(state.result.report["status"]) == {"applied"}
+
+
+def test_a_threshold_change_recleans_and_the_report_follows(state):
+    before = step_rows(state, "min_detections")
+    kept = len(state.result.data)
+    state.min_obs = 200
+    after = step_rows(state, "min_detections")
+    assert after["removed"].sum() > before["removed"].sum()
+    assert len(state.result.data) < kept
+    assert after["rule"].iloc[0] == "n_obs_g >= 200 and n_obs_r >= 200"
+    state.min_obs_comparison = ">"
+    assert step_rows(state, "min_detections")["rule"].iloc[0] == "n_obs_g > 200 and n_obs_r > 200"
+
+
+def test_switching_steps_off(state):
+    state.param.update(min_r2=None, cap=None)
+    assert set(step_rows(state, "goodness_of_fit")["status"]) == {"disabled"}
+    assert set(step_rows(state, "class_cap")["rule"]) == {"uncapped"}
+
+
+def test_the_data_view_follows_the_state(state):
+    view = DataView(state=state)
+    kept_text = view._summary.object
+    assert f"{len(state.result.data):,} of 3,000 stars kept" in kept_text
+    slider = view._settings["min_obs"].slider
+    slider.value = 250
+    assert state.min_obs == 50  # a drag does nothing until the handle is released
+    with param.edit_constant(slider):
+        slider.value_throttled = 250
+    assert state.min_obs == 250 and view._summary.object != kept_text
+    view._settings["min_obs"].toggle.value = False
+    assert state.min_obs is None
+    assert view._report.value.equals(state.result.report)
+
+
+def test_ogle_style_catalogue_greys_out_steps_it_cannot_apply(state):
+    ogle_like = state.catalog.drop(columns=[c for c in state.catalog if c.startswith(("n_obs", "log_fap", "r2_"))])
+    assert state.load_upload({"ogle_like.csv": ogle_like.to_csv(index=False).encode()}), state.error
+    view = DataView(state=state)
+    assert set(step_rows(state, "min_detections")["status"]) == {"not applicable"}
+    setting = view._settings["min_obs"]
+    assert setting.slider.disabled and setting.note.visible
+    assert "n_obs_&lt;band&gt;" in setting.note.object
+
+
+def test_a_bad_file_keeps_the_loaded_catalogue(state, bad_catalog_file):
+    catalog, result = state.catalog, state.result
+    assert not state.load(bad_catalog_file)
+    assert "observations.csv" in state.error and "stays loaded" in state.error
+    assert state.catalog is catalog and state.result is result
+    assert not state.load_upload({"notes.txt": b"not a table at all\n"})
+    assert "notes.txt" in state.error and "/vse-upload-" not in state.error
+    assert state.catalog is catalog
+    alerts = Alerts(state=state)
+    assert alerts._error.visible and alerts._error.object == state.error
+
+
+def test_an_upload_loads_and_two_tables_are_refused(state, ztf_catalog_file):
+    assert not state.load_upload({"a.csv": b"x\n1\n", "b.csv": b"x\n2\n"})
+    assert "Upload one catalogue file" in state.error
+    assert state.load_upload({"Table2.txt": ztf_catalog_file.read_bytes()}), state.error
+    assert state.source_name == "Table2.txt" and state.source == "upload:Table2.txt" and not state.error
+
+
+def test_a_setting_the_pipeline_rejects_is_reverted(state, monkeypatch):
+    result = state.result
+
+    def reject(catalog, config):
+        raise pipeline.ConfigError(f"min_obs {config.min_obs} is not allowed here")
+
+    monkeypatch.setattr(pipeline, "clean", reject)
+    state.min_obs = 77
+    assert "min_obs 77 is not allowed here" in state.error
+    assert state.min_obs == 50 and state.result is result
+
+
+def test_filters_that_empty_a_class_or_everything_warn(state):
+    state.preset = "ogle-5"  # only its DSCT class matches ZTF labels
+    assert "No stars are left in class(es) CEP, RR, RRc, LPV" in state.warning
+    state.preset = "ztf-10"
+    assert not state.warning
+    state.min_obs = 100_000
+    assert state.warning.startswith("The filters remove every star")
+    assert state.result.data.empty
+    for view in (DataView(state=state), LightCurveView(state=state), DmdtView(state=state)):
+        pn.panel(view).get_root()  # every view still renders on an empty set
+
+
+def test_a_box_selection_feeds_the_light_curve_view(state):
+    view = LightCurveView(state=state)
+    assert view._table.value["fate"].eq("kept").all()  # no selection: the kept stars
+    points = state.points()
+    n = state.select_region(-1.0, 1.5, 0.0, 1.0)
+    inside = points["log_period"].between(-1.0, 1.5) & points["amp"].between(0.0, 1.0)
+    assert n == inside.sum() > view.draw_limit
+    assert state.selection_bounds == (-1.0, 0.0, 1.5, 1.0)
+    assert len(view._table.value) == n and set(view._table.value["fate"]) > {"kept"}
+
+    plot = view._selection_plot().object
+    assert isinstance(plot, hv.NdOverlay) and len(plot) == view.draw_limit
+    assert set(plot.keys()) <= set(view._table.value["id"])
+    assert plot.opts.get().kwargs["invert_yaxis"]
+    kept_selected = int((state.result.fate.iloc[state.selection] == "kept").sum())
+    drawn_kept = min(kept_selected, view.draw_limit)  # kept stars are drawn first
+    assert plot.opts.get().kwargs["title"].startswith(
+        f"50 of {n:,} selected stars: {drawn_kept} kept (solid), {50 - drawn_kept} removed (dashed)")
+
+    view._table.selection = [3]
+    picked = view._table.value["id"].iloc[3]
+    assert state.selected_star == picked and view._id_input.value == picked
+    assert picked in view._star_info().object
+    curve = view._star_plot().object
+    assert curve.opts.get().kwargs["invert_yaxis"]
+
+    state.clear_selection()
+    assert len(state.selection) == 0 and view._table.value["fate"].eq("kept").all()
+
+
+def test_selecting_by_id_and_an_unknown_star(state):
+    ids = state.catalog["id"].iloc[[5, 7, 11]].tolist()
+    assert state.select_ids([*ids, "no-such-star"]) == 3
+    state.selected_star = f"  {ids[0]} "
+    assert state.selected_star == ids[0] and not state.error
+    state.selected_star = "no-such-star"
+    assert state.selected_star is None and "no-such-star" in state.error
+
+
+def test_class_curves_summarise_each_kept_class(state):
+    curves = state.class_curves()
+    assert list(curves) == state.result.classes
+    for summary in curves.values():
+        assert summary.median.shape == (360,) and np.all(summary.low <= summary.high)
+
+
+def test_dmdt_modes_and_the_leak_warning(state):
+    view = DmdtView(state=state)
+    assert not view.leak_warning_visible
+    means = state.dmdt_class_means()
+    assert means.channels == [(c, b) for c in state.result.classes for b in ("g", "r")]
+    assert {image.shape for image in means.images.values()} == {(20, 11, 22)}
+    state.selected_star = state.result.data["id"].iloc[0]
+    assert state.dmdt_star_image().shape == (20, 11, 22)
+
+    state.dmdt_mode = "thesis"
+    assert view.leak_warning_visible and pipeline.LEAK_WARNING in view._leak.object
+    assert state.dmdt_class_means().channels == [(None, "g"), (None, "r")]
+    assert state.dmdt_star_image().shape == (2, 11, 22)
+    unmapped = state.catalog.index[state.result.fate == "label_map"]
+    if len(unmapped):  # a star no class claims has no thesis-mode image, and says why
+        state.selected_star = state.catalog["id"].iloc[unmapped[0]]
+        with pytest.raises(pipeline.ConfigError, match="no class"):
+            state.dmdt_star_image()
+    state.dmdt_mode = "reference"
+    assert not view.leak_warning_visible
+
+
+def test_dmdt_images_wait_until_shown_and_label_the_real_edges(state, monkeypatch):
+    view = DmdtView(state=state, shown=False)
+    computed = []
+    means = state.dmdt_class_means
+    monkeypatch.setattr(state, "dmdt_class_means", lambda: computed.append(1) or means())
+    assert asyncio.run(view._class_means()).object == "" and not computed
+    view.shown = True
+    images = [pane.object for pane in asyncio.run(view._class_means())]
+    assert computed and len(images) == len(state.result.classes)
+    options = images[0].opts.get().kwargs
+    assert [label for _, label in options["xticks"]][:3] == ["0.0069", "0.014", "0.028"]
+    assert [label for _, label in options["yticks"]][-3:] == ["3", "5", "8"]
+
+
+def test_the_app_is_a_plain_layout_outside_a_server(state):
+    app = App(state=state)
+    assert app.servable() is app
+    assert app.tabs._names == ["Data & filters", "Light curves", "dm-dt", "Training", "Results", "Misclassifications"]
+    app.tabs.active = 2
+    assert [view.shown for view in app.views] == [False, False, True, False, False, False]

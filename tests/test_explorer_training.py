@@ -1,0 +1,250 @@
+"""Training from the explorer without a server: the session's worker thread, saved runs read back by the
+results view, stop, errors, two sessions at once, and the misclassification table."""
+
+from __future__ import annotations
+
+import threading
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+import pytest
+
+from explorer.state import ExplorerState
+from explorer.training import TrainingSession, training_session
+from explorer.views.misclassifications import MisclassificationsView
+from explorer.views.results import ResultsView
+from explorer.views.training import TrainingView
+from pipeline.catalogs import read_ogle3
+from pipeline.representations import LEAK_WARNING
+from pipeline.runs import list_runs, open_run
+from tests.ogle_files import star_rows, write_ogle3
+
+#: Seconds a tiny job (96 stars, 1 epoch, 2 folds) may take on 2 loaded cores, model start-up included.
+JOB_TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def catalog_csv(tmp_path_factory):
+    """12 stars of every OGLE kind as a canonical CSV: 5 classes of 12 to 36 stars under ogle-5."""
+    folder = tmp_path_factory.mktemp("catalogue")
+    path = folder / "catalogue.csv"
+    read_ogle3(write_ogle3(folder / "ogle3.txt.bz2", star_rows(n_per_kind=12, seed=3))).to_csv(path, index=False)
+    return path
+
+
+def loaded_state(catalog_csv) -> ExplorerState:
+    state = ExplorerState()
+    assert state.load(catalog_csv), state.error
+    state.preset = "ogle-5"
+    return state
+
+
+def tiny_session(state, runs_dir, **settings) -> TrainingSession:
+    """A session that trains in seconds: the light-curve network, one torch thread."""
+    return TrainingSession(state=state, runs_dir=str(runs_dir), **{
+        "model": "cnn_lstm", "epochs": 1, "folds": 2, "batch_size": 16, "threads": 1, **settings})
+
+
+def finish(session: TrainingSession) -> None:
+    assert session.wait(JOB_TIMEOUT), f"training did not finish: {session.progress}"
+    assert not session.running
+
+
+@pytest.fixture
+def sessions():
+    """Sessions made by a test, shut down (their worker threads joined) after it."""
+    made = []
+    yield made
+    for session in made:
+        session.shutdown()
+        assert session.join(30)
+
+
+@pytest.fixture(scope="module")
+def trained(catalog_csv, tmp_path_factory):
+    """One finished tiny run, shared by the tests that only read it."""
+    session = tiny_session(loaded_state(catalog_csv), tmp_path_factory.mktemp("runs"))
+    assert session.start(), session.error
+    finish(session)
+    yield session
+    session.shutdown()
+    session.join(30)
+
+
+def heatmaps(panel_object) -> list[hv.HeatMap]:
+    """Every HeatMap drawn by the HoloViews panes inside a Panel layout."""
+    found = []
+    for pane in panel_object.select(pn.pane.HoloViews):
+        found += pane.object.traverse(lambda element: element, [hv.HeatMap])
+    return found
+
+
+def test_a_run_trains_on_the_worker_and_the_results_view_reads_it(trained):
+    session = trained
+    assert session.error == "" and session.message.startswith(f"Run {session.last_run_id} complete")
+    runs = list_runs(session.runs_dir)
+    assert runs["run_id"].tolist() == [session.last_run_id] and runs.loc[0, "status"] == "complete"
+    assert session.chosen_run == session.last_run_id
+    history = session.history.data
+    assert sorted(zip(history["fold"], history["epoch"])) == [(1, 1), (2, 1)]  # one row per epoch per fold
+    assert session.fraction == 1.0 and session.progress.startswith("Finished")
+    assert session.progress.endswith(f"on {session.device_name}.") and session.device_name in ("cpu", "cuda", "mps")
+
+    run = open_run(session.run_path(session.last_run_id))
+    assert run.config["train"]["num_threads"] == 1 and run.config["n_stars"] == len(session.state.result.data)
+    assert run.config["label_map"] == "ogle-5" and run.config["cleaning"]["classes"] == "ogle-5"
+
+    view = ResultsView(state=session.state, session=session)
+    report = view._report()
+    classes = run.classes
+    maps = heatmaps(report)
+    assert len(maps) == 2  # counts and row-normalised
+    for heat in maps:
+        assert len(heat) == len(classes) ** 2
+        assert list(heat.dimension_values("true", expanded=False)) == classes
+    np.testing.assert_allclose(maps[1].dimension_values("value").reshape(5, 5).sum(axis=1), 1.0)
+    compare = view._compare()
+    assert len(heatmaps(compare)) == 2  # the one run against itself
+
+
+def test_misclassification_filter_returns_exactly_that_pair(trained):
+    session = trained
+    predictions = open_run(session.run_path(session.chosen_run)).predictions
+    pairs = predictions.groupby(["true", "pred"]).size()
+    for (true, pred), count in pairs.items():
+        table = session.misclassified(true, pred)
+        expected = predictions[(predictions["true"] == true) & (predictions["pred"] == pred)]
+        assert len(table) == count
+        assert sorted(table["id"]) == sorted(expected["id"])
+        assert sorted(zip(table["id"], table["fold"])) == sorted(zip(expected["id"], expected["fold"]))
+        assert table["period"].notna().all() and table["amplitude"].notna().all()
+        np.testing.assert_allclose(sorted(table["p_pred"]), sorted(expected[f"p_{pred}"]))
+    assert session.misclassified(*pairs.index[0]).columns.tolist() == [
+        "id", "fold", "period", "amplitude", "p_true", "p_pred"]
+
+    view = MisclassificationsView(state=session.state, session=session)
+    true, pred = pairs.idxmax()
+    session.cell = (true, pred)
+    assert sorted(view._table.value["id"]) == sorted(session.misclassified(true, pred)["id"])
+    assert view.star == view._table.value["id"].iloc[0]  # the first row is shown at once
+    detail = view._detail()
+    assert [type(p.object).__name__ for p in detail.select(pn.pane.HoloViews)][:2] == ["Overlay", "Bars"]
+    assert len(detail.select(pn.pane.HoloViews)) == 2 + 5  # curves, probabilities, one dm-dt image per class
+    view._table.selection = [len(view._table.value) - 1]
+    assert view.star == view._table.value["id"].iloc[-1]
+
+
+def test_stop_mid_run_saves_an_interrupted_run(catalog_csv, tmp_path, sessions):
+    session = tiny_session(loaded_state(catalog_csv), tmp_path, epochs=2)
+    sessions.append(session)
+
+    def stop_in_fold_two(data):  # runs on the worker at an epoch's end: the stop lands within one batch
+        if (data["fold"] == 2).any():
+            session.stop()
+
+    session.history.add_subscriber(stop_in_fold_two)
+    assert session.start()
+    finish(session)
+    run = open_run(session.run_path(session.last_run_id))
+    assert run.state == "interrupted" and run.folds == [1]
+    assert "stopped after 1 of 2 folds" in run.status["message"]
+    assert "interrupted" in session.message and session.error == ""
+    note = session.report().note
+    assert "interrupted" in note and "showing the 1 of 2 folds it finished" in note
+
+
+def test_a_failing_job_reports_and_leaves_the_session_usable(catalog_csv, tmp_path, sessions):
+    session = tiny_session(loaded_state(catalog_csv), tmp_path, folds=20)  # classes of 12 cannot make 20 folds
+    sessions.append(session)
+    view = TrainingView(state=session.state, session=session)
+    assert session.start()
+    finish(session)
+    assert "20-fold cross-validation needs at least 20 stars per class" in session.error
+    assert view._error.visible and not view._start.disabled and view._stop.disabled
+    assert list_runs(tmp_path).empty  # nothing was written
+
+    session.folds = 2
+    assert session.start() and session.error == ""
+    finish(session)
+    assert session.error == "" and open_run(session.run_path(session.last_run_id)).state == "complete"
+    assert not view._error.visible
+
+
+def test_start_refuses_what_cannot_train(catalog_csv, tmp_path, sessions):
+    empty = TrainingSession(state=ExplorerState(), runs_dir=str(tmp_path))
+    sessions.append(empty)
+    assert not empty.start() and "no catalogue is loaded" in empty.error and not empty.running
+
+    session = tiny_session(loaded_state(catalog_csv), tmp_path)
+    sessions.append(session)
+    session.shutdown()
+    assert session.join(30)
+    assert not session.start() and "worker has ended" in session.error
+
+
+def test_two_sessions_train_independently(catalog_csv, tmp_path, sessions):
+    first = tiny_session(loaded_state(catalog_csv), tmp_path / "a", epochs=2)
+    second = tiny_session(loaded_state(catalog_csv), tmp_path / "b", model="cnn2d")
+    sessions += [first, second]
+    first_started = threading.Event()
+
+    def stop_first(data):  # the first one only, after its first epoch
+        if len(data):
+            first_started.set()
+            first.stop()
+
+    first.history.add_subscriber(stop_first)
+    assert first.start() and second.start()
+    finish(first)
+    finish(second)
+    assert first_started.is_set()
+    assert open_run(first.run_path(first.last_run_id)).state == "interrupted"
+    assert open_run(second.run_path(second.last_run_id)).state == "complete"
+    assert set(first.history.data["epoch"]) == {1} and len(second.history.data) == 2
+    assert first.history is not second.history and first.last_run_id != second.last_run_id
+    assert list_runs(tmp_path / "a")["run_id"].tolist() == [first.last_run_id]
+
+
+def test_settings_presets_and_the_leak_warning(catalog_csv, tmp_path, sessions):
+    state = loaded_state(catalog_csv)
+    session = training_session(state)
+    sessions.append(session)
+    assert training_session(state) is session  # one per state, shared by the views
+    view = TrainingView(state=state)
+    assert view.session is session
+
+    session.preset = "thesis"
+    assert (session.epochs, session.batch_size, session.lr) == (100, 32, 2e-4)
+    session.preset = "quick"
+    assert (session.epochs, session.batch_size) == (3, 64)
+
+    session.model = "cnn2d"
+    assert not session.leaks_label and not view._leak.visible
+    state.dmdt_mode = "thesis"  # the dm-dt tab's mode is followed
+    assert session.dmdt_mode == "thesis" and session.leaks_label and view._leak.visible
+    assert LEAK_WARNING in view._leak.object
+    session.model = "cnn_lstm"  # light curves read no dm-dt images
+    assert not view._leak.visible
+
+
+def test_corrupt_runs_are_listed_with_their_reason(trained, tmp_path, sessions):
+    broken = tmp_path / "20200101-000000-cnn2d-ogle-5"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    session = TrainingSession(state=trained.state, runs_dir=str(tmp_path))
+    sessions.append(session)
+    runs = session.runs
+    assert runs.loc[0, "status"] == "corrupt" and "config.json is not valid JSON" in runs.loc[0, "reason"]
+    assert session.chosen_run is None  # nothing readable to show
+    view = ResultsView(state=trained.state, session=session)
+    session.chosen_run = broken.name
+    shown = view._report()
+    assert isinstance(shown, pn.pane.Alert) and "not valid JSON" in shown.object
+
+
+def test_the_views_render_without_a_server(trained):
+    """What Jupyter does with a Viewer: build its Bokeh model, no server and no template."""
+    for view in (TrainingView, ResultsView, MisclassificationsView):
+        model = pn.panel(view(state=trained.state, session=trained)).get_root()
+        assert model is not None
