@@ -170,6 +170,9 @@ def cmd_predict(args) -> int:
     from .crossval import predict
     from .runs import open_run
 
+    suffix = args.out.suffix.lower()
+    if suffix not in {".csv", ".parquet"}:
+        raise ConfigError(f"--out {args.out}: expected a .csv or .parquet file name")
     run = open_run(args.run, runs_dir=args.runs_dir)
     catalog = load_catalog(args.catalog)
     good, rule = usable(catalog)
@@ -180,9 +183,6 @@ def cmd_predict(args) -> int:
         raise ConfigError(f"{args.catalog}: no star has usable values ({rule})")
     out = predict(run, stars)
     out.insert(1, "raw_label", stars["raw_label"].to_numpy())
-    suffix = args.out.suffix.lower()
-    if suffix not in {".csv", ".parquet"}:
-        raise ConfigError(f"--out {args.out}: expected a .csv or .parquet file name")
     from .runs import atomic_write
     atomic_write(args.out, (lambda h: out.to_parquet(h, index=False)) if suffix == ".parquet"
                  else (lambda h: h.write(out.to_csv(index=False).encode())))

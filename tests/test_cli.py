@@ -2,10 +2,12 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.ogle_files import star_rows, write_ogle3
@@ -59,3 +61,35 @@ def test_thesis_dmdt_warns_about_the_leak(ogle_csv, tmp_path):
     assert "leaks the label" in out.stderr
     saved = np.load(out_file)
     assert saved["images"].shape[1:] == (1, 11, 22) and len(saved["ids"]) == len(saved["labels"])
+
+
+def test_train_runs_report_and_predict(ogle_csv, tmp_path):
+    """A tiny run from the terminal: the metrics table, the run listed, reported and applied to stars."""
+    env = {"VSE_CACHE_DIR": str(tmp_path / "cache")}
+    runs = tmp_path / "runs"
+    train = run_cli("train", "--catalog", ogle_csv, "--classes", "ogle-5", "--model", "cnn_lstm", "--folds", "2",
+                    "--epochs", "1", "--batch-size", "8", "--runs-dir", runs, env=env)
+    assert train.returncode == 0, train.stderr
+    assert "fold 2/2" in train.stderr  # tqdm's progress
+    assert "weighted_f1" in train.stdout and "confusion matrix, mean over folds" in train.stdout
+    run_id = re.search(r"^run (\S+) \(complete\)", train.stdout, re.MULTILINE).group(1)
+    assert f"run directory: {runs / run_id}" in train.stdout
+
+    listing = run_cli("runs", "--runs-dir", runs)
+    assert run_id in listing.stdout and "complete" in listing.stdout
+    report = run_cli("report", run_id, "--runs-dir", runs)
+    assert report.returncode == 0 and "row-normalised" in report.stdout
+
+    out = tmp_path / "predictions.csv"
+    predict = run_cli("predict", run_id, "--catalog", ogle_csv, "--out", out, "--runs-dir", runs, env=env)
+    assert predict.returncode == 0, predict.stderr
+    predictions = pd.read_csv(out)
+    classes = ["CEP", "DSCT", "RR", "RRc", "LPV"]
+    np.testing.assert_allclose(predictions[[f"p_{c}" for c in classes]].sum(axis=1), 1.0, rtol=1e-5)
+    assert len(predictions) == len(pd.read_csv(ogle_csv))
+
+    wrong = run_cli("predict", run_id, "--catalog", ogle_csv, "--out", tmp_path / "p.xlsx", "--runs-dir", runs,
+                    env=env)
+    assert wrong.returncode == 2 and "expected a .csv or .parquet" in wrong.stderr
+    missing = run_cli("report", "no-such-run", "--runs-dir", runs)
+    assert missing.returncode == 2 and "no-such-run" in missing.stderr and "Traceback" not in missing.stderr
