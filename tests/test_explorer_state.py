@@ -132,6 +132,8 @@ def test_a_box_selection_feeds_the_light_curve_view(state):
     assert n == inside.sum() > view.draw_limit
     assert state.selection_bounds == (-1.0, 0.0, 1.5, 1.0)
     assert len(view._table.value) == n and set(view._table.value["fate"]) > {"kept"}
+    kept_first = view._table.value["fate"].eq("kept").to_numpy()
+    assert kept_first[: kept_first.sum()].all()  # the kept stars head the table
 
     plot = view._selection_plot().object
     assert isinstance(plot, hv.NdOverlay) and len(plot) == view.draw_limit

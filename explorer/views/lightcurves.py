@@ -11,7 +11,7 @@ import param
 
 import pipeline
 from explorer.state import REMOVED_COLOR
-from pipeline.cleaning import UNMAPPED
+from pipeline.cleaning import KEPT, UNMAPPED
 
 from .common import View
 
@@ -58,6 +58,7 @@ class LightCurveView(View):
         band = state.band
         stars = state.describe(positions)[["id", "label", "fate", "period", f"amp_{band}", f"mag_{band}"]]
         stars["label"] = stars["label"].astype(object).fillna(UNMAPPED)
+        stars = stars.sort_values("fate", key=lambda fate: fate != KEPT, kind="stable")  # kept stars first
         self._table_title.object = (f"### {'Selected' if selected else 'Kept'} stars ({len(stars):,})"
                                     + ("" if selected else ": select a region in the period-amplitude diagram to narrow"))
         self._table.param.update(value=stars.reset_index(drop=True), selection=[])
