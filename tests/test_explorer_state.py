@@ -4,6 +4,7 @@ was loaded, a selection feeds the light curves, thesis mode shows the leak warni
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import holoviews as hv
 import numpy as np
@@ -193,14 +194,21 @@ def test_dmdt_modes_and_the_leak_warning(state):
     assert not view.leak_warning_visible
 
 
+def run_async(coroutine):
+    """Await a view's async method; on its own thread, as pytest-playwright's browser tests leave an
+    event loop running on this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_dmdt_images_wait_until_shown_and_label_the_real_edges(state, monkeypatch):
     view = DmdtView(state=state, shown=False)
     computed = []
     means = state.dmdt_class_means
     monkeypatch.setattr(state, "dmdt_class_means", lambda: computed.append(1) or means())
-    assert asyncio.run(view._class_means()).object == "" and not computed
+    assert run_async(view._class_means()).object == "" and not computed
     view.shown = True
-    images = [pane.object for pane in asyncio.run(view._class_means())]
+    images = [pane.object for pane in run_async(view._class_means())]
     assert computed and len(images) == len(state.result.classes)
     options = images[0].opts.get().kwargs
     assert [label for _, label in options["xticks"]][:3] == ["0.0069", "0.014", "0.028"]
