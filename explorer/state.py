@@ -177,7 +177,9 @@ class ExplorerState(param.Parameterized):
                 self._restore(self._applied[1])
             return False
         self._applied = (self.catalog, config)
-        self.param.update(result=result, warning=" ".join(result.warnings), error="")
+        self.param.update(result=result, warning=" ".join(result.warnings), error="",
+                          message=f"Cleaned {self.source_name} again: label preset {self.preset}, "
+                                  f"{len(result.data):,} stars kept.")
         return True
 
     def _restore(self, config: CleaningConfig) -> None:

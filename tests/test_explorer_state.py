@@ -46,6 +46,7 @@ def test_a_threshold_change_recleans_and_the_report_follows(state):
     assert after["removed"].sum() > before["removed"].sum()
     assert len(state.result.data) < kept
     assert after["rule"].iloc[0] == "n_obs_g >= 200 and n_obs_r >= 200"
+    assert state.message.endswith(f"label preset {state.preset}, {len(state.result.data):,} stars kept.")
     state.min_obs_comparison = ">"
     assert step_rows(state, "min_detections")["rule"].iloc[0] == "n_obs_g > 200 and n_obs_r > 200"
 
