@@ -139,8 +139,8 @@ class _Progress(Callback):
         self.session, self.folds = session, folds
         self.started = self.last = time.monotonic()
 
-    def _show(self, state: FitState | None, fold: int, what: str) -> None:
-        done = 0.0
+    def _show(self, state: FitState | None, fold: int, what: str, fold_done: bool = False) -> None:
+        done = fold / self.folds if fold_done else 0.0  # a model trained without batches: whole folds
         if state is not None and state.batches:
             per_fold = state.epochs * state.batches
             done = ((fold - 1) * per_fold + (state.epoch - 1) * state.batches + state.batch) / (self.folds * per_fold)
@@ -168,7 +168,7 @@ class _Progress(Callback):
         self._show(state, state.fold, f"epoch {state.epoch} of {state.epochs} done · val acc {state.val_acc:.3f}")
 
     def on_fold_end(self, fold, summary):
-        self._show(None, fold, f"fold done, accuracy {summary.accuracy:.3f}")
+        self._show(None, fold, f"fold done, accuracy {summary.accuracy:.3f}", fold_done=True)
 
 
 class TrainingSession(param.Parameterized):

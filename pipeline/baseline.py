@@ -7,6 +7,7 @@ saved as a run like any other (model ``tree_baseline``, no weights).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -52,11 +53,15 @@ def tree_baseline(
     folds: Sequence[tuple[np.ndarray, np.ndarray]],
     columns: Sequence[str] | None = None,
     random_state: int = 0,
+    callbacks: Sequence = (),
+    stop: threading.Event | None = None,
 ) -> BaselineResult:
     """Fit ``HistGradientBoostingClassifier`` (default settings; NaN handled natively) per fold.
 
     ``labels`` are class names in the order of ``stars``; ``folds`` are (train, validation) positional
-    index arrays into ``stars``, the ones the networks use; ``columns`` picks a subset of :func:`catalog_features` (all of them by default).
+    index arrays into ``stars``, the ones the networks use; ``columns`` picks a subset of
+    :func:`catalog_features` (all of them by default). ``callbacks`` hear ``on_fold_start`` and
+    ``on_fold_end`` as for the networks; ``stop`` ends it between folds, keeping the finished ones.
     """
     if not folds:
         raise ConfigError("the tree baseline needs at least one (train, validation) fold")
@@ -83,6 +88,10 @@ def tree_baseline(
     class_names = np.array(classes, dtype=object)
     frames, summaries = [], []
     for fold, (train, val) in enumerate(folds, start=1):
+        if stop is not None and stop.is_set():
+            break
+        for callback in callbacks:
+            callback.on_fold_start(fold, len(folds))
         train, val = np.asarray(train, dtype=np.intp), np.asarray(val, dtype=np.intp)
         # A column with no value in the training fold (a band the catalogue lacks) says nothing, and
         # sklearn cannot bin it: leave it out of this fold.
@@ -102,5 +111,10 @@ def tree_baseline(
             frame[f"p_{name}"] = proba[:, k]
         frames.append(frame)
         summaries.append(classification_summary(y[val], pred, classes))
+        for callback in callbacks:
+            callback.on_fold_end(fold, summaries[-1])
+    if not summaries:
+        return BaselineResult(pd.DataFrame(), np.zeros((0, len(classes), len(classes)), np.int64), [], classes,
+                              columns)
     confusion = np.stack([s.confusion for s in summaries])
     return BaselineResult(pd.concat(frames, ignore_index=True), confusion, summaries, classes, columns)

@@ -166,7 +166,7 @@ def cross_validate(
         runs.atomic_write(writer.path / STARS_FILE,
                           lambda h: stars.assign(fold=fold_of, label=stars["label"].astype(str)).to_parquet(h, index=False))
         if config.model == baseline.MODEL_NAME:
-            result = baseline.tree_baseline(stars, stars["label"], classes, folds)
+            result = baseline.tree_baseline(stars, stars["label"], classes, folds, callbacks=callbacks, stop=stop)
             result.save(writer)
             summaries = result.summaries
         else:

@@ -1,5 +1,7 @@
 """The tree baseline: learns what the catalogue numbers say, on the given folds, saved as a run."""
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ from threadpoolctl import threadpool_limits
 from pipeline.baseline import MODEL_NAME, SHAPE_COLUMNS, tree_baseline
 from pipeline.errors import ConfigError
 from pipeline.runs import create, open_run
+from pipeline.training import Callback
 
 CLASSES = ["DSCT", "RR", "LPV"]
 LOG_PERIODS = {"DSCT": -0.5, "RR": 0.5, "LPV": 2.0}
@@ -99,6 +102,26 @@ def test_a_column_without_any_value_is_left_out(data, result):
     no_v = tree_baseline(stars.assign(mag_V=np.nan), labels, CLASSES, splits)
     assert no_v.columns == result.columns  # the feature list is the catalogue's; a fold skips empty ones
     assert accuracy(no_v) > 0.9
+
+
+def test_callbacks_hear_each_fold_and_stop_keeps_the_finished_ones(data):
+    stars, labels, splits = data
+    heard = []
+
+    class StopAfterFirstFold(Callback):
+        def on_fold_start(self, fold, folds):
+            heard.append(("start", fold, folds))
+
+        def on_fold_end(self, fold, summary):
+            heard.append(("end", fold, round(summary.accuracy, 6)))
+            stop.set()
+
+    stop = threading.Event()
+    partial = tree_baseline(stars, labels, CLASSES, splits, callbacks=[StopAfterFirstFold()], stop=stop)
+    assert heard == [("start", 1, 3), ("end", 1, round(partial.summaries[0].accuracy, 6))]
+    assert len(partial.summaries) == 1 and set(partial.predictions["fold"]) == {1}
+    stop.set()
+    assert tree_baseline(stars, labels, CLASSES, splits, stop=stop).summaries == []
 
 
 def test_deterministic(data, result):
