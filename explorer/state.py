@@ -22,7 +22,7 @@ import param
 from bokeh.palettes import Category10, Category20
 
 import pipeline
-from pipeline import CatalogError, CleaningConfig, CleaningResult, ConfigError
+from pipeline import CleaningConfig, CleaningResult, ConfigError
 from pipeline import labels as label_maps
 from pipeline.cleaning import KEPT, UNMAPPED
 from pipeline.representations import DMDT_MODES

