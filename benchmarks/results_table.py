@@ -8,29 +8,34 @@ import pandas as pd
 
 from pipeline.runs import list_runs, open_run
 
+#: Row names, in the table's order within each class preset.
 NAMES = {
     "tree_baseline": "gradient-boosted trees (catalogue features)",
-    "cnn_lstm": "CNN-LSTM (thesis), light curve",
-    "cnn_lstm_features": "CNN-LSTM + catalogue branch",
     "cnn2d": "2D-CNN, reference dm-dt",
     "cnn2d_features": "2D-CNN + catalogue branch, reference dm-dt",
+    "cnn_lstm": "CNN-LSTM (thesis), light curve",
+    "cnn_lstm_features": "CNN-LSTM + catalogue branch",
+    "leak": "2D-CNN, **thesis dm-dt (leaks the label)**",
 }
+PRESET_ORDER = ("ogle-5", "ogle-10", "ztf-5", "ztf-10")
 
 
 def row(run) -> dict:
     config = run.config
     folds = pd.DataFrame(run.metrics["folds"]).set_index("fold")
-    name = NAMES.get(config["model"], config["model"])
-    if config.get("leaks_label"):
-        name = "2D-CNN, **thesis dm-dt (leaks the label)**"
+    kind = "leak" if config.get("leaks_label") else config["model"]
+    minutes = (pd.Timestamp(run.status["ended"]) - pd.Timestamp(run.status["started"])).total_seconds() / 60
     return {
         "classes": config.get("label_map"),
-        "model": name,
+        "model": NAMES.get(kind, kind),
         "preset": config.get("preset", "-") if config["model"] != "tree_baseline" else "-",
         "accuracy": f"{folds.loc['mean', 'accuracy']:.4f} ± {folds.loc['std', 'accuracy']:.4f}",
         "weighted F1": f"{folds.loc['mean', 'weighted_f1']:.4f}",
         "macro F1": f"{folds.loc['mean', 'macro_f1']:.4f}",
+        "minutes": f"{minutes:.0f}" if minutes >= 1 else "<1",
         "run": run.run_id,
+        "_order": (PRESET_ORDER.index(config.get("label_map")) if config.get("label_map") in PRESET_ORDER
+                   else len(PRESET_ORDER), list(NAMES).index(kind) if kind in NAMES else len(NAMES)),
     }
 
 
@@ -38,7 +43,7 @@ def main(folder: str) -> None:
     listing = list_runs(folder)
     complete = listing[listing["status"] == "complete"]
     rows = [row(open_run(path)) for path in complete["path"]]
-    table = pd.DataFrame(rows).sort_values(["classes", "model"])
+    table = pd.DataFrame(rows).sort_values("_order").drop(columns="_order")
     print("| " + " | ".join(table.columns) + " |")
     print("|" + "---|" * len(table.columns))
     for values in table.itertuples(index=False):
