@@ -2,7 +2,7 @@
 # Reproduces the README's results table: OGLE-III, 1000 stars per class, 5 stratified folds (seed 42),
 # the `quick` training preset. One line per row, required rows first; then
 # `python -m benchmarks.results_table runs/readme` prints the table from the saved runs.
-# About 7 minutes per network run for ogle-5 and 14 for ogle-10 on 2 CPU cores; minutes on a GPU.
+# About 7 to 13 minutes per network run on 2 CPU cores (see the README table's minutes column).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
