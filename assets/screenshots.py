@@ -18,10 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.catalogs import cache_dir  # noqa: E402
-from tests.conftest import CHROMIUM, serve_app, stop_app  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, serve_app, stop_app  # noqa: E402
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 SHOTS = ROOT / "assets" / "screenshots"
 
 

@@ -19,6 +19,9 @@ from tests.ztf_files import write_mrt, ztf_table
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
+#: As root Chromium needs --no-sandbox; the rest keep it from reaching the network or the GPU.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
 #: Rows of the generated ZTF table: every type present and each threshold removing some stars.
 N_STARS = 3000
 
@@ -29,8 +32,7 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"],
+        "args": CHROMIUM_ARGS,
     }
 
 

@@ -62,8 +62,11 @@ def test_train_watch_progress_and_inspect_the_confusion_matrix(served, page: Pag
     page.goto(app.url)
 
     # Five classes (not the ten the catalogue suggests) keep every confusion cell populated.
-    expect(page.locator(".vse-summary")).to_contain_text("stars kept", timeout=60_000)  # the catalogue is in
-    page.get_by_label("Label preset", exact=True).select_option("ogle-5")
+    expect(page.locator(".vse-summary")).to_contain_text("classes (ogle-10)", timeout=60_000)  # loaded, preset
+    preset = page.get_by_label("Label preset", exact=True)
+    expect(preset).to_have_value("ogle-10")  # the load's suggestion has reached the widget: it cannot undo ours
+    preset.select_option("ogle-5")
+    expect(page.locator(".vse-summary")).to_contain_text("classes (ogle-5)")
     page.locator(".bk-tab", has_text="Training").click()
     expect(page.get_by_text(re.compile(r"kept stars of 5 classes"))).to_be_visible(timeout=20_000)
     start = page.get_by_role("button", name="Start training")

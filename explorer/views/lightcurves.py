@@ -91,12 +91,12 @@ class LightCurveView(View):
         # One Curve per star: a Path with per-star values would be sent as one segment per vertex.
         curves = {
             star_id: hv.Curve((phase, row, np.full(len(phase), star_id)), "phase", ["dmag", "star"]).opts(
-                color=colors.get(label, REMOVED_COLOR), line_dash="solid" if fate == "kept" else "dashed",
-                alpha=0.9 if fate == "kept" else 0.5)
+                color=colors.get(label, REMOVED_COLOR), line_dash="solid" if fate == KEPT else "dashed",
+                alpha=0.9 if fate == KEPT else 0.5)
             for row, star_id, label, fate in zip(relative, stars["id"], stars["label"], stars["fate"])
             if np.isfinite(row).all()
         }
-        total, kept = len(state.selection), int((stars["fate"] == "kept").sum())
+        total, kept = len(state.selection), int((stars["fate"] == KEPT).sum())
         drawn = f"{total:,} selected stars" if total <= self.draw_limit else f"{len(positions)} of {total:,} selected stars"
         plot = hv.NdOverlay(curves, kdims=["id"]).opts(
             hv.opts.Curve(line_width=1.2, tools=["hover"]),
@@ -138,7 +138,7 @@ class LightCurveView(View):
         star = rows.iloc[0]
         band = self.state.band
         label = star["label"] if pd.notna(star["label"]) else "unmapped"
-        fate = "kept" if star["fate"] == "kept" else f"removed at step {star['fate']}"
+        fate = "kept" if star["fate"] == KEPT else f"removed at step {star['fate']}"
         return pn.pane.Markdown(
             f"### {star['id']}\n| | |\n|---|---|\n| class | {label} (raw `{star['raw_label']}`) |\n"
             f"| cleaning | {fate} |\n| period | {star['period']:.6g} d |\n"
