@@ -23,8 +23,14 @@ import pandas as pd
 from .errors import CatalogError
 
 #: Bump when the canonical conversion changes, so stale caches are not read.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 OGLE3_MISSING = -99.99
+#: OGLE-III's Fourier parameters follow ``m = A0 + sum_k A_k cos(k w (t - T0) + phi_k)`` with
+#: ``phi_k1 = phi_k - k phi_1`` (SPEC section 1): median RRab phi21 = 4.34, phi31 = 2.56, whose ``+``
+#: reading gives the fast rise an RRab has.
+OGLE3_PHASE_CONVENTION = "cos+"
+#: The galaxy or region of an OGLE-III field, from the field name's prefix (``LMC150.6``, ``BLG101.3``).
+OGLE3_REGIONS = ("LMC", "SMC", "BLG")
 
 
 @dataclass(frozen=True)
@@ -80,15 +86,26 @@ def read_ogle3(path: str | os.PathLike | None = None) -> pd.DataFrame:
         values = pd.to_numeric(raw[col], errors="coerce").astype("float64")
         return values.mask(np.isclose(values, OGLE3_MISSING))
 
+    def optional(col: str) -> pd.Series | float:
+        """A column older exports of the catalogue may lack: all missing then."""
+        return numeric(col) if col in raw else np.nan
+
     subtype = raw["Subtype"].astype(str).str.strip()
     has_subtype = ~subtype.isin(["-99.99", "nan", ""])
     raw_label = raw["Type"].astype(str).str.strip().where(~has_subtype, raw["Type"].astype(str).str.strip() + "/" + subtype)
+    ids = raw["ID"].astype(str)
+    field = raw["Field"].astype(str).str.strip().where(raw["Field"].notna(), "") if "Field" in raw else pd.Series("", index=raw.index)
+    field = field.mask(field.isin(["-99.99", "nan"]), "")
+    # The region from the field; a star without a field (27k bulge LPVs) has it in its id (OGLE-BLG-LPV-...).
+    region = field.str.extract(r"^(LMC|SMC|BLG)", expand=False).fillna(ids.str.extract(r"^OGLE-(LMC|SMC|BLG)-", expand=False))
     return pd.DataFrame(
         {
-            "id": raw["ID"].astype(str),
+            "id": ids,
             "ra": numeric("RA") * 15.0,  # OGLE gives RA in hours
             "dec": numeric("DECL"),
             "period": numeric("P_1"),
+            "period_err": optional("dP_1"),
+            "t0": optional("T0_1"),  # epoch of maximum light, HJD - 2450000
             "r21": numeric("R21_1"),
             "phi21": numeric("phi21_1"),
             "r31": numeric("R31_1"),
@@ -96,6 +113,13 @@ def read_ogle3(path: str | os.PathLike | None = None) -> pd.DataFrame:
             "amp_I": numeric("A_1"),
             "mag_I": numeric("I"),
             "mag_V": numeric("V"),
+            "period_2": optional("P_2"),
+            "amp_2": optional("A_2"),
+            "period_3": optional("P_3"),
+            "amp_3": optional("A_3"),
+            "field": field.astype(str),
+            "region": pd.Categorical(region, categories=OGLE3_REGIONS),
+            "phase_convention": OGLE3_PHASE_CONVENTION,
             "raw_label": raw_label.astype(str),
         }
     )

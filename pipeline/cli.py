@@ -17,7 +17,7 @@ from . import labels
 from .catalogs import list_sources, load_catalog
 from .cleaning import CleaningConfig, clean
 from .errors import CatalogError, ConfigError, RunError
-from .representations import DMDT_MODES, LEAK_WARNING, dmdt_images
+from .representations import CONVENTIONS, DMDT_MODES, LEAK_WARNING, dmdt_images
 
 
 def _cap(text: str) -> int | None:
@@ -26,6 +26,25 @@ def _cap(text: str) -> int | None:
 
 def _optional_float(text: str) -> float | None:
     return None if text.lower() == "none" else float(text)
+
+
+def _range(text: str) -> tuple[str, tuple[float | None, float | None]]:
+    """``COLUMN:MIN:MAX`` with either bound empty (``mag_I::18``) -> ``(column, (min, max))``."""
+    parts = text.split(":")
+    if len(parts) != 3 or not parts[0]:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected COLUMN:MIN:MAX, e.g. period:0.2:1.0 or mag_I::18")
+    try:
+        low, high = (float(v) if v.strip() else None for v in parts[1:])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: MIN and MAX must be numbers or empty") from None
+    return parts[0], (low, high)
+
+
+def _bounds(text: str) -> tuple[float | None, float | None] | None:
+    """``MIN:MAX`` with either side empty; ``none`` switches the step off."""
+    if text.lower() == "none":
+        return None
+    return _range(f"x:{text}")[1]
 
 
 def add_cleaning_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,13 +60,27 @@ def add_cleaning_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-obs-comparison", choices=[">=", ">"], default=defaults.min_obs_comparison)
     parser.add_argument("--max-log-fap", type=_optional_float, default=defaults.max_log_fap)
     parser.add_argument("--min-r2", type=_optional_float, default=defaults.min_r2)
+    parser.add_argument("--max-period-rel-err", type=_optional_float, default=defaults.max_period_rel_err,
+                        help="keep period_err / period below this (OGLE-III; 'none' = off)")
+    parser.add_argument("--require-fourier", action="store_true", help="keep only stars with R21 and phi21")
+    parser.add_argument("--mag-range", type=_bounds, default=None, metavar="MIN:MAX",
+                        help="mean magnitude of the reconstruction band, either side may be empty")
+    parser.add_argument("--min-amp", type=_optional_float, default=defaults.min_amp,
+                        help="minimum peak-to-peak amplitude in every band, mag")
+    parser.add_argument("--region", dest="regions", action="append", default=None,
+                        help="keep this region (OGLE-III: LMC, SMC, BLG); repeat for several")
+    parser.add_argument("--range", dest="ranges", type=_range, action="append", default=[],
+                        metavar="COLUMN:MIN:MAX",
+                        help="keep MIN <= COLUMN <= MAX (either side may be empty); repeat for several columns")
 
 
 def cleaning_config(args: argparse.Namespace) -> CleaningConfig:
     preset = args.classes or labels.DEFAULT_PRESET.get(str(args.catalog), "ztf-5")
     return CleaningConfig(classes=preset, cap=args.cap, seed=args.seed, min_obs=args.min_obs,
                           min_obs_comparison=args.min_obs_comparison, max_log_fap=args.max_log_fap,
-                          min_r2=args.min_r2)
+                          min_r2=args.min_r2, max_period_rel_err=args.max_period_rel_err,
+                          require_fourier=args.require_fourier, mag_range=args.mag_range, min_amp=args.min_amp,
+                          regions=args.regions, ranges=dict(args.ranges))
 
 
 def cleaned(args: argparse.Namespace):
@@ -97,8 +130,10 @@ def cmd_train(args) -> int:
     from .training import preset
 
     overrides = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                                   "device": args.device}.items() if v is not None}
-    config = CrossValConfig(model=args.model, dmdt_mode=args.dmdt_mode, folds=args.folds, seed=args.seed,
+                                   "device": args.device, "deterministic": args.deterministic or None}.items()
+                 if v is not None}
+    config = CrossValConfig(model=args.model, dmdt_mode=args.dmdt_mode, convention=args.convention,
+                            folds=args.folds, seed=args.seed,
                             train=preset(args.preset, seed=args.seed, **overrides), preset=args.preset)
     if config.leaks_label:
         print(f"WARNING: {LEAK_WARNING}", file=sys.stderr)
@@ -222,6 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float)
     p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("--dmdt-mode", choices=DMDT_MODES, default="reference")
+    p.add_argument("--convention", choices=CONVENTIONS, default="catalog",
+                   help="light-curve phases: the catalogue's convention, or 'thesis' (its printed -phi formula, "
+                        "reversed in time for OGLE-III and ZTF) to reproduce the thesis")
+    p.add_argument("--deterministic", action="store_true", help="deterministic torch kernels (slower on CUDA)")
     p.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)
     p.set_defaults(func=cmd_train)
 

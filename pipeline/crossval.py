@@ -21,10 +21,11 @@ from . import baseline, runs
 from .errors import ConfigError
 from .labels import encode
 from .metrics import average_confusion, classification_summary, fold_table
-from .models import MODEL_INPUTS, MODELS, build_model
-from .representations import (DM_EDGES, DMDT_MODES, DT_EDGES, LEAK_WARNING, N_PHASE, dense_features,
-                              dmdt_images, reconstruct)
-from .schema import bands
+from .models import MODEL_INPUTS, MODELS, build_model, model_choices
+from .provenance import provenance
+from .representations import (CONVENTIONS, DM_EDGES, DMDT_MODES, DT_EDGES, LEAK_WARNING, N_PHASE,
+                              dense_features, dmdt_images, reconstruct)
+from .schema import bands, phase_convention
 from .training import Arrays, Callback, TrainConfig, fit, predict_proba, preset, seed_everything, select_device
 
 STARS_FILE = "stars.parquet"  # the cleaned stars with their fold: the reference sets of `predict`
@@ -37,6 +38,9 @@ class CrossValConfig:
 
     model: str = "cnn2d_features"
     dmdt_mode: str = "reference"
+    #: How light curves are reconstructed: the catalogue's phase convention, or the thesis's printed
+    #: formula (reversed in time for OGLE-III and ZTF; SPEC section 3), to reproduce the thesis.
+    convention: str = "catalog"
     folds: int = 5
     seed: int = 42
     train: TrainConfig = field(default_factory=lambda: preset("quick"))
@@ -47,6 +51,8 @@ class CrossValConfig:
             raise ConfigError(f"unknown model {self.model!r}; expected one of {list(MODEL_CHOICES)}")
         if self.dmdt_mode not in DMDT_MODES:
             raise ConfigError(f"unknown dm-dt mode {self.dmdt_mode!r}; expected one of {list(DMDT_MODES)}")
+        if self.convention not in CONVENTIONS:
+            raise ConfigError(f"unknown phase convention {self.convention!r}; expected one of {list(CONVENTIONS)}")
         if self.folds < 2:
             raise ConfigError(f"cross-validation needs at least 2 folds, got {self.folds}")
 
@@ -72,7 +78,7 @@ def make_folds(labels: Sequence[str], k: int, seed: int) -> list[tuple[np.ndarra
 
 
 def model_inputs(model: str, stars: pd.DataFrame, reference: pd.DataFrame, classes: Sequence[str],
-                 dmdt_mode: str) -> np.ndarray:
+                 dmdt_mode: str, convention: str = "catalog") -> np.ndarray:
     """A network's input for ``stars``: light curves ``(n, 1, 360)`` or dm-dt images.
 
     ``reference`` dm-dt images are built against ``reference`` (a training split) alone and never
@@ -80,7 +86,7 @@ def model_inputs(model: str, stars: pd.DataFrame, reference: pd.DataFrame, class
     ``stars`` (the leak the thesis had), ignoring ``reference``.
     """
     if MODEL_INPUTS[model] == "lightcurve":
-        return reconstruct(stars)[:, None, :]
+        return reconstruct(stars, convention=convention)[:, None, :]
     if dmdt_mode == "thesis":
         return dmdt_images(stars, mode="thesis")
     return dmdt_images(stars, reference=reference, classes=classes)
@@ -95,6 +101,7 @@ def input_shape(model: str, stars: pd.DataFrame, classes: Sequence[str], dmdt_mo
 
 
 def _features(model: str, stars: pd.DataFrame) -> np.ndarray | None:
+    """The dense branch's catalogue numbers, NaN where missing (the model imputes them)."""
     return dense_features(stars).to_numpy(np.float32) if MODELS[model].uses_features else None
 
 
@@ -152,7 +159,9 @@ def cross_validate(
         fold_of[val] = number
 
     run_config = {**(run_info or {}), **config.to_dict(), "classes": classes, "n_stars": len(stars),
-                  "leaks_label": config.leaks_label}
+                  "leaks_label": config.leaks_label, **provenance(),
+                  "phase_convention": ("thesis (-phi, the thesis's printed formula)" if config.convention == "thesis"
+                                       else ", ".join(sorted(set(phase_convention(stars)))))}
     if config.leaks_label:
         run_config["warning"] = LEAK_WARNING
     if config.model in MODELS:
@@ -160,6 +169,8 @@ def cross_validate(
         run_config["input_shape"] = input_shape(config.model, stars, classes, config.dmdt_mode)
         features = _features(config.model, stars.iloc[:1])
         run_config["n_features"] = 0 if features is None else features.shape[1]
+        run_config["feature_names"] = list(dense_features(stars.iloc[:1]).columns) if features is not None else []
+        run_config["model_choices"] = model_choices(config.model)
     writer = runs.create(runs_dir, run_config)
     summaries = []
     with writer:
@@ -176,8 +187,8 @@ def cross_validate(
                 for cb in callbacks:
                     cb.on_fold_start(number, len(folds))
                 train, val = stars.iloc[train_idx], stars.iloc[val_idx]
-                x_train = model_inputs(config.model, train, train, classes, config.dmdt_mode)
-                x_val = model_inputs(config.model, val, train, classes, config.dmdt_mode)
+                x_train = model_inputs(config.model, train, train, classes, config.dmdt_mode, config.convention)
+                x_val = model_inputs(config.model, val, train, classes, config.dmdt_mode, config.convention)
                 train_arrays = Arrays(x_train, y[train_idx], _features(config.model, train))
                 val_arrays = Arrays(x_val, y[val_idx], _features(config.model, val))
                 seed_everything(config.seed + number)
@@ -223,7 +234,8 @@ def predict(run: runs.Run, stars: pd.DataFrame) -> pd.DataFrame:
     proba = np.zeros((len(stars), len(classes)), np.float64)
     for fold in run.folds:
         train = reference[reference["fold"] != fold]
-        x = model_inputs(config["model"], stars, train, classes, config["dmdt_mode"])
+        # Runs made before the convention was recorded reconstructed with the thesis's formula.
+        x = model_inputs(config["model"], stars, train, classes, config["dmdt_mode"], config.get("convention", "thesis"))
         proba += predict_proba(run.load_model(fold), x, _features(config["model"], stars))
     proba /= len(run.folds)
     names = np.asarray(classes, dtype=object)

@@ -20,6 +20,23 @@ from pipeline.errors import ConfigError
 FEATURE_BRANCH_WIDTH = 64
 
 
+#: Choices each model makes that the thesis does not state (recorded in a run's config.json).
+SHARED_CHOICES = ["dense head 1024-512-C as thesis Table 2; softmax in the loss"]
+LSTM_CHOICES = [
+    "LSTM initialisation: Keras's (Glorot input, orthogonal recurrent, forget-gate bias 1), not PyTorch's",
+    "input scaling: one scalar standardisation fitted on the training fold (the thesis fed raw magnitudes)",
+]
+FAITHFUL_CHOICES = ["PyTorch's default LSTM initialisation and raw magnitudes, as the thesis code"]
+IMAGE_CHOICES = [
+    "'same' padding (the 11 x 22 image cannot take the thesis's 'valid' convolutions)",
+    "input scaling: one scalar standardisation fitted on the training fold",
+]
+FEATURE_CHOICES = [
+    "catalogue features: missing values imputed with the training fold's median, plus one missing-value "
+    "indicator per feature; then standardised on the training fold",
+]
+
+
 def init_lstm(lstm: nn.LSTM) -> None:
     """Keras's LSTM initialisation: Glorot input weights, orthogonal recurrent weights per gate, and
     forget-gate bias 1. With PyTorch's default uniform init the last time step of the 90-step
@@ -48,7 +65,7 @@ class LightCurveEncoder(nn.Module):
 
     out_features = 128
 
-    def __init__(self) -> None:
+    def __init__(self, keras_init: bool = True) -> None:
         super().__init__()
         self.conv = nn.Sequential(
             nn.Conv1d(1, 64, kernel_size=3, padding=1),
@@ -64,8 +81,9 @@ class LightCurveEncoder(nn.Module):
         )
         self.lstm1 = nn.LSTM(256, 64, batch_first=True)
         self.lstm2 = nn.LSTM(64, 128, batch_first=True)
-        init_lstm(self.lstm1)
-        init_lstm(self.lstm2)
+        if keras_init:
+            init_lstm(self.lstm1)
+            init_lstm(self.lstm2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.conv(x)  # (batch, 256, L//4)
@@ -129,21 +147,51 @@ class Standardise(nn.Module):
         return (x.float() - self.mean) / self.scale
 
 
+class Impute(nn.Module):
+    """Missing catalogue numbers -> the training fold's median, plus a 0/1 missing indicator each.
+
+    A fixed fill (0) is a value a network can learn as a class marker (23 % of OGLE Miras have no V,
+    so no colour); the median says nothing and the indicator says honestly that the value is
+    missing. The medians are buffers fitted on the training split, saved with the weights.
+    Output ``(batch, 2 n)``: the filled values, then the indicators.
+    """
+
+    def __init__(self, n_features: int) -> None:
+        super().__init__()
+        self.register_buffer("median", torch.zeros(n_features))
+
+    @torch.no_grad()
+    def fit(self, values: torch.Tensor) -> None:
+        median = torch.nanmedian(torch.as_tensor(values, dtype=torch.float32), dim=0).values
+        self.median.copy_(torch.nan_to_num(median, nan=0.0))  # a column missing everywhere: 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        missing = torch.isnan(x)
+        return torch.cat([torch.where(missing, self.median, x.float()), missing.float()], dim=1)
+
+
 class FeatureBranch(nn.Module):
-    """Two small dense layers lifting the standardised catalogue numbers to the encoder's scale,
-    so log-periods and magnitudes of different ranges weigh alike."""
+    """Two small dense layers lifting the imputed, standardised catalogue numbers to the encoder's
+    scale, so log-periods and magnitudes of different ranges weigh alike."""
 
     def __init__(self, n_features: int, width: int = FEATURE_BRANCH_WIDTH) -> None:
         super().__init__()
-        self.scaling = Standardise((n_features,))
+        self.impute = Impute(n_features)
+        self.scaling = Standardise((2 * n_features,))
         self.net = nn.Sequential(
-            nn.Linear(n_features, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU()
+            nn.Linear(2 * n_features, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU()
         )
         self.n_features = n_features
         self.out_features = width
 
+    @torch.no_grad()
+    def fit(self, features: torch.Tensor) -> None:
+        """Imputation, then scaling, from the training split only."""
+        self.impute.fit(features)
+        self.scaling.fit(self.impute(torch.as_tensor(features, dtype=torch.float32)))
+
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.net(self.scaling(features))
+        return self.net(self.scaling(self.impute(features)))
 
 
 def dense_head(in_features: int, n_classes: int) -> nn.Sequential:
@@ -161,12 +209,15 @@ class _Classifier(nn.Module):
     """encoder [+ feature branch] -> dense head; one forward for all four models."""
 
     uses_features: bool = False
+    #: Standardise the input from the training split (``False``: raw values, as the thesis code).
+    scales_input: bool = True
+    choices: list[str] = []
 
     def __init__(self, encoder: nn.Module, n_classes: int, n_features: int = 0) -> None:
         super().__init__()
         # Light curves sit near their mean magnitude (~16 mag); one scalar standardisation from the
         # training split puts every input on the scale the thesis layers were initialised for.
-        self.input_scaling = Standardise()
+        self.input_scaling = Standardise()  # identity unless fitted
         self.encoder = encoder
         self.branch = FeatureBranch(n_features) if self.uses_features else None
         width = encoder.out_features + (self.branch.out_features if self.branch is not None else 0)
@@ -175,10 +226,11 @@ class _Classifier(nn.Module):
         self.n_features = n_features if self.uses_features else 0
 
     def set_scaling(self, x: torch.Tensor, features: torch.Tensor | None = None) -> None:
-        """Standardise inputs (and catalogue features) as these training data are."""
-        self.input_scaling.fit(x)
+        """Standardise inputs (and impute and scale catalogue features) as these training data are."""
+        if self.scales_input:
+            self.input_scaling.fit(x)
         if self.branch is not None and features is not None:
-            self.branch.scaling.fit(features)
+            self.branch.fit(features)
 
     def forward(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
         h = self.encoder(self.input_scaling(x))
@@ -204,9 +256,23 @@ class CnnLstm(_Classifier):
     """
 
     uses_features = False
+    choices = LSTM_CHOICES
 
     def __init__(self, n_classes: int) -> None:
         super().__init__(LightCurveEncoder(), n_classes)
+
+
+class CnnLstmFaithful(_Classifier):
+    """``cnn_lstm_faithful``: the CNN-LSTM as the thesis code ran it, to reproduce its 74 % / 66 %:
+    PyTorch's default LSTM initialisation and raw magnitudes (no input standardisation).
+    Same layers and parameter count as ``cnn_lstm``."""
+
+    uses_features = False
+    scales_input = False
+    choices = FAITHFUL_CHOICES
+
+    def __init__(self, n_classes: int) -> None:
+        super().__init__(LightCurveEncoder(keras_init=False), n_classes)
 
 
 class Cnn2d(_Classifier):
@@ -216,6 +282,7 @@ class Cnn2d(_Classifier):
     """
 
     uses_features = False
+    choices = IMAGE_CHOICES
 
     def __init__(self, n_classes: int, input_shape: tuple[int, int, int] = (2, 11, 22)) -> None:
         super().__init__(ImageEncoder(*input_shape), n_classes)
@@ -225,6 +292,7 @@ class CnnLstmFeatures(_Classifier):
     """``cnn_lstm_features``: the CNN-LSTM plus a dense branch for ``n_features`` catalogue numbers."""
 
     uses_features = True
+    choices = LSTM_CHOICES + FEATURE_CHOICES
 
     def __init__(self, n_classes: int, n_features: int) -> None:
         super().__init__(LightCurveEncoder(), n_classes, n_features)
@@ -234,6 +302,7 @@ class Cnn2dFeatures(_Classifier):
     """``cnn2d_features``: the 2D-CNN plus a dense branch for ``n_features`` catalogue numbers."""
 
     uses_features = True
+    choices = IMAGE_CHOICES + FEATURE_CHOICES
 
     def __init__(
         self, n_classes: int, n_features: int, input_shape: tuple[int, int, int] = (2, 11, 22)
@@ -243,6 +312,7 @@ class Cnn2dFeatures(_Classifier):
 
 MODELS: dict[str, type] = {
     "cnn_lstm": CnnLstm,
+    "cnn_lstm_faithful": CnnLstmFaithful,
     "cnn2d": Cnn2d,
     "cnn_lstm_features": CnnLstmFeatures,
     "cnn2d_features": Cnn2dFeatures,
@@ -251,6 +321,7 @@ MODELS: dict[str, type] = {
 #: The representation each model reads (see pipeline representations): a 1-D light curve or a dm-dt image.
 MODEL_INPUTS: dict[str, str] = {
     "cnn_lstm": "lightcurve",
+    "cnn_lstm_faithful": "lightcurve",
     "cnn2d": "dmdt",
     "cnn_lstm_features": "lightcurve",
     "cnn2d_features": "dmdt",
@@ -298,6 +369,11 @@ def build_model(
     if MODEL_INPUTS[name] == "dmdt":
         kwargs["input_shape"] = shape
     return cls(**kwargs)
+
+
+def model_choices(name: str) -> list[str]:
+    """What model ``name`` does that the thesis did not say, for a run's config."""
+    return [*SHARED_CHOICES, *MODELS[name].choices]
 
 
 def count_parameters(model: nn.Module) -> int:

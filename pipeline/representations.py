@@ -1,9 +1,12 @@
 """What the networks see: reconstructed light curves, dm-dt images and catalogue features.
 
 Light curves follow SPEC section 3 (thesis 2.2.1):
-``m(phi) = M + A1 cos(2 pi phi) + A1 R21 cos(4 pi phi - phi21) [+ A1 R31 cos(6 pi phi - phi31)]``
-with ``A1 = amp / 2`` and ``M`` the band's mean magnitude, on 360 phases in [0, 1). A missing
-harmonic counts as zero amplitude (OGLE LPVs have none).
+``m(phi) = M + A1 cos(2 pi phi) + A1 R21 cos(4 pi phi + s phi21) [+ A1 R31 cos(6 pi phi + s phi31)]``
+with ``A1 = amp / 2``, ``M`` the band's mean magnitude, on 360 phases in [0, 1), and ``s`` the
+catalogue's phase convention (``+1`` for OGLE-III's and ZTF's ``cos(k w t + phi_k)``). The thesis
+prints ``s = -1``, which draws such a star reversed in time (an RRab rising over ~75 % of its cycle
+instead of ~25 %): ``convention="thesis"`` keeps it for reproduction only. A missing harmonic
+counts as zero amplitude (OGLE LPVs have none).
 
 dm-dt images are ``(channels, n_dm, n_dt)`` histograms of star-pair differences:
 
@@ -20,6 +23,7 @@ different sizes compare directly.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numba
@@ -27,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
-from .schema import bands, colour, primary_band
+from .schema import PHASE_SIGNS, bands, colour, phase_convention, primary_band
 
 N_PHASE = 360
 #: Thesis bins (SPEC section 3): 11 dm cells x 22 dt cells.
@@ -38,6 +42,9 @@ DT_EDGES = np.array(
     dtype=np.float64,
 )
 DMDT_MODES = ("reference", "thesis")
+#: ``catalog``: each star's own convention (its ``phase_convention``); ``thesis``: the thesis's printed
+#: ``- phi`` whatever the catalogue says (SPEC section 3).
+CONVENTIONS = ("catalog", "thesis")
 LEAK_WARNING = (
     "thesis dm-dt mode leaks the label: each star's image is built from the other stars of its own "
     "class, so a test star's class shapes its input. Use it only to reproduce the thesis."
@@ -48,32 +55,71 @@ def phase_grid(n_points: int = N_PHASE) -> np.ndarray:
     return np.arange(n_points, dtype=np.float64) / n_points
 
 
+def phase_signs(stars: pd.DataFrame, convention: str = "catalog") -> np.ndarray:
+    """The sign ``s`` of each star's Fourier phases in the reconstruction formula (SPEC section 3)."""
+    if convention not in CONVENTIONS:
+        raise ConfigError(f"unknown phase convention {convention!r}; expected one of {CONVENTIONS}")
+    if convention == "thesis":
+        return np.full(len(stars), -1.0)
+    names = phase_convention(stars)
+    unknown = sorted(set(names) - set(PHASE_SIGNS))
+    if unknown:
+        raise ConfigError(f"unknown phase_convention value(s) {unknown}; expected one of {sorted(PHASE_SIGNS)}")
+    return names.map(PHASE_SIGNS).to_numpy(np.float64)
+
+
+def phase_unit_warnings(stars: pd.DataFrame) -> list[str]:
+    """Warnings for Fourier phases that look like degrees (|phi| > 2 pi): the formula takes radians."""
+    found = []
+    for col in ("phi21", "phi31"):
+        if col in stars:
+            values = stars[col].to_numpy(np.float64, na_value=np.nan)
+            large = np.abs(values) > 2 * np.pi + 1e-3  # OGLE rounds 2 pi up to 6.284
+            if large.any():
+                found.append(f"{int(large.sum()):,} stars have |{col}| > 2 pi (largest {np.nanmax(np.abs(values)):.4g}): "
+                             "the phases look like degrees, but the reconstruction reads radians.")
+    return found
+
+
 def reconstruct(
-    stars: pd.DataFrame, n_points: int = N_PHASE, harmonics: int = 2, band: str | None = None
+    stars: pd.DataFrame, n_points: int = N_PHASE, harmonics: int = 2, band: str | None = None,
+    convention: str = "catalog", match_amplitude: bool = False,
 ) -> np.ndarray:
-    """Harmonic light curves, float32 ``(n_stars, n_points)``, magnitudes (larger = fainter)."""
+    """Harmonic light curves, float32 ``(n_stars, n_points)``, magnitudes (larger = fainter).
+
+    ``match_amplitude`` rescales each curve about its mean magnitude so its peak-to-peak equals the
+    catalogue amplitude (for display: with ``A1 = amp/2`` an RRab's two-harmonic curve is ~25 %
+    larger than its amplitude); the models keep the thesis scaling. Phases that look like degrees
+    warn, and are used as given.
+    """
     if harmonics not in (1, 2, 3):
         raise ConfigError(f"harmonics must be 1, 2 or 3, got {harmonics!r}")
     band = band or primary_band(stars)
+    for text in phase_unit_warnings(stars):
+        warnings.warn(text, stacklevel=2)
+    sign = phase_signs(stars, convention)
     phase = 2 * np.pi * phase_grid(n_points)
     mean = stars[f"mag_{band}"].to_numpy(np.float64)
-    a1 = 0.5 * stars[f"amp_{band}"].to_numpy(np.float64)
-    terms = [(a1, 0.0, 1)]  # (amplitude, phase offset, harmonic order)
+    amp = stars[f"amp_{band}"].to_numpy(np.float64)
+    a1 = 0.5 * amp
+    terms = [(a1, np.zeros(len(stars)), 1)]  # (amplitude, phase offset, harmonic order)
     for order, (ratio, angle) in ((2, ("r21", "phi21")), (3, ("r31", "phi31")))[: harmonics - 1]:
         r = stars[ratio].to_numpy(np.float64) if ratio in stars else np.zeros(len(stars))
         phi = stars[angle].to_numpy(np.float64) if angle in stars else np.zeros(len(stars))
         missing = ~(np.isfinite(r) & np.isfinite(phi))
-        terms.append((np.where(missing, 0.0, a1 * r), np.where(missing, 0.0, phi), order))
+        terms.append((np.where(missing, 0.0, a1 * r), np.where(missing, 0.0, sign * phi), order))
 
     out = np.empty((len(stars), n_points), dtype=np.float32)
     chunk = 32768  # bounds the float64 temporaries to ~100 MB whatever the catalogue size
     for start in range(0, len(stars), chunk):
         sl = slice(start, start + chunk)
-        curve = np.repeat(mean[sl, None], n_points, axis=1)
-        for amp, offset, order in terms:
-            offset = offset[sl, None] if np.ndim(offset) else offset
-            curve += amp[sl, None] * np.cos(order * phase[None, :] - offset)
-        out[sl] = curve
+        curve = np.zeros((len(mean[sl]), n_points))
+        for term_amp, offset, order in terms:
+            curve += term_amp[sl, None] * np.cos(order * phase[None, :] + offset[sl, None])
+        if match_amplitude:
+            span = curve.max(axis=1) - curve.min(axis=1)
+            curve *= np.divide(amp[sl], span, out=np.ones_like(span), where=span > 0)[:, None]
+        out[sl] = curve + mean[sl, None]
     return out
 
 
@@ -215,7 +261,7 @@ def class_mean_images(images: np.ndarray, labels: pd.Series, classes: Sequence[s
 def catalog_features(stars: pd.DataFrame) -> pd.DataFrame:
     """Named catalogue numbers per star: log10 period, amplitudes, colour, Fourier shape.
 
-    Missing values stay NaN: tree models take them as they are; networks fill them (``dense_features``).
+    Missing values stay NaN: tree models take them as they are; networks impute them (``dense_features``).
     """
     features = {"log_period": np.log10(stars["period"].where(stars["period"] > 0))}
     for band in bands(stars, "amp"):
@@ -231,11 +277,12 @@ def catalog_features(stars: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(features, index=stars.index).astype("float64")
 
 
-
-
-
 def dense_features(stars: pd.DataFrame) -> pd.DataFrame:
-    """The subset of :func:`catalog_features` for the networks' dense branch, NaN as 0."""
+    """The subset of :func:`catalog_features` for the networks' dense branch, missing values NaN.
+
+    The networks impute them with the training fold's median and a missing-value indicator
+    (``pipeline.models.Impute``); no fill value is chosen here.
+    """
     table = catalog_features(stars)
     keep = [c for c in table.columns if c == "log_period" or c.startswith("amp_") or c == "colour"]
-    return table[keep].fillna(0.0)
+    return table[keep]

@@ -25,7 +25,7 @@ from astropy.table import Table
 from astropy.units import UnitsWarning
 
 from pipeline.errors import CatalogError
-from pipeline.schema import BAND_PREFIXES, CORE_COLUMNS
+from pipeline.schema import BAND_PREFIXES, CORE_COLUMNS, EXTRA_NUMERIC, EXTRA_TEXT, PHASE_SIGNS
 
 #: table2 labels per canonical column, as spelt by VizieR/AAS and the exports seen in public code.
 #: Labels are matched after :func:`_normalise` (case and punctuation ignored), so ``LOG_FAP_G`` or
@@ -50,6 +50,11 @@ ZTF_ALIASES: dict[str, tuple[str, ...]] = {
     "r2_r": ("R2_r", "R^2_r"),
     "raw_label": ("Type",),
 }
+
+#: Chen et al. 2020 (ApJS 249, 18), Sect. 3: light curves fitted with the Fourier series
+#: ``m = a0 + sum_i a_i cos(2 pi i t / P + phi_i)``, ``R21 = a2/a1``, ``phi21 = phi2 - 2 phi1``: the
+#: ``+phi`` form, as OGLE-III's (SPEC section 1).
+ZTF_PHASE_CONVENTION = "cos+"
 
 #: Columns without which a catalogue is unusable (plus one band with amplitude and magnitude).
 REQUIRED_COLUMNS = ("id", "period", "raw_label")
@@ -191,7 +196,14 @@ def _canonical(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     columns = {"id": _text(raw, source["id"], "id", path)}
     for name in (*_NUMERIC_CORE, *band_columns):
         columns[name] = _numbers(raw, source[name], name, path) if name in source else np.nan
+    for name in EXTRA_NUMERIC:  # canonical files may carry OGLE-III's extras
+        if name in source:
+            columns[name] = _numbers(raw, source[name], name, path)
+    for name in EXTRA_TEXT:
+        if name in source:
+            columns[name] = raw[source[name]].astype(str).str.strip().where(raw[source[name]].notna())
     columns["raw_label"] = _text(raw, source["raw_label"], "raw_label", path)
+    columns["phase_convention"] = _phase_convention(raw, path) if "phase_convention" in source else ZTF_PHASE_CONVENTION
     frame = pd.DataFrame(columns)
 
     duplicated = frame["id"][frame["id"].duplicated()].unique()
@@ -243,6 +255,7 @@ def _canonical_labels(labels: list[str]) -> dict[str, str]:
     bands = list(dict.fromkeys(m.group(2) for m in map(_BAND_COLUMN.match, labels) if m))
     for prefix in BAND_PREFIXES:
         found.update({c: c for band in bands if (c := f"{prefix}_{band}") in present})
+    found.update({name: name for name in (*EXTRA_NUMERIC, *EXTRA_TEXT, "phase_convention") if name in present})
     label = next((name for name in ("raw_label", "label") if name in present), None)
     if label:
         found["raw_label"] = label
@@ -288,6 +301,16 @@ def _numbers(raw: pd.DataFrame, label: str, name: str, path: Path) -> np.ndarray
             f"in data row {row + 1}; expected a number or a blank cell"
         )
     return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _phase_convention(raw: pd.DataFrame, path: Path) -> pd.Series:
+    """A canonical file's own ``phase_convention`` column, checked against the known conventions."""
+    values = raw["phase_convention"].astype(str).str.strip()
+    unknown = sorted(set(values) - set(PHASE_SIGNS))
+    if unknown:
+        raise CatalogError(f"{path}: column 'phase_convention' holds {', '.join(map(repr, unknown[:5]))}; "
+                           f"expected one of {sorted(PHASE_SIGNS)}")
+    return values
 
 
 def _text(raw: pd.DataFrame, label: str, name: str, path: Path) -> pd.Series:

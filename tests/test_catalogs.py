@@ -17,8 +17,9 @@ def ogle_file(tmp_path):
 def test_ogle3_columns_units_and_missing_values(ogle_file):
     rows = star_rows()
     cat = read_ogle3(ogle_file)
-    assert list(cat.columns) == ["id", "ra", "dec", "period", "r21", "phi21", "r31", "phi31",
-                                 "amp_I", "mag_I", "mag_V", "raw_label"]
+    assert list(cat.columns) == ["id", "ra", "dec", "period", "period_err", "t0", "r21", "phi21", "r31", "phi31",
+                                 "amp_I", "mag_I", "mag_V", "period_2", "amp_2", "period_3", "amp_3", "field",
+                                 "region", "phase_convention", "raw_label"]
     assert len(cat) == len(rows)
     first = cat.iloc[0]
     assert first["ra"] == pytest.approx(float(rows[0]["RA"]) * 15)  # hours -> degrees
@@ -27,6 +28,10 @@ def test_ogle3_columns_units_and_missing_values(ogle_file):
     lpv = cat[cat["raw_label"] == "LPV/Mira"]
     assert lpv[["r21", "phi21", "r31", "phi31"]].isna().all().all()  # -99.99 means missing
     assert (cat.loc[cat["raw_label"].str.startswith("DSCT"), "raw_label"] == "DSCT").all()  # no subtype
+    assert first["period_err"] == pytest.approx(1e-6) and first["t0"] == pytest.approx(2170.12345)
+    assert cat[["period_2", "amp_2", "period_3", "amp_3"]].isna().all().all()  # single-periodic stars
+    assert set(cat["field"]) == {"LMC100.1"} and set(cat["region"]) == {"LMC"}
+    assert set(cat["phase_convention"]) == {"cos+"}
 
 
 def test_ogle3_file_without_expected_columns_names_them(tmp_path):

@@ -119,3 +119,35 @@ def test_bad_settings_are_config_errors():
         CleaningConfig(cap=0)
     with pytest.raises(ConfigError, match="unknown label preset"):
         CleaningConfig(classes="nope")
+
+
+def test_a_filter_with_one_band_only_is_partial_and_names_the_missing_band():
+    cat = catalog(ztf_star(0, n_obs_g=10.0), ztf_star(1)).drop(columns=["n_obs_r"])
+    result = clean(cat, CleaningConfig(classes="ztf-5"))
+    row = step(result.report, "min_detections", "RR")
+    assert row.status == "partial" and row.removed == 1
+    assert "band r unchecked" in row.rule and "n_obs_r" in row.rule
+    assert step(result.report, "period_confidence", "RR").status == "applied"  # both bands there
+
+
+@pytest.mark.parametrize("column", ["period", "amp_g", "amp_r", "mag_r", "mag_g", "r21", "phi21"])
+def test_absurd_finite_values_are_removed_and_counted(column):
+    cat = catalog(ztf_star(0, **{column: 1e308}), ztf_star(1, **{column: -1e30}), ztf_star(2))
+    result = clean(cat, CleaningConfig(classes="ztf-5"))
+    assert list(result.data.id) == ["ZTFJ000002"]
+    row = step(result.report, "anomalies", "RR")
+    assert row.removed == 2 and column.split("_")[0] in row.rule
+    # what survives cleaning is finite as the float32 a model reads
+    numbers = result.data.select_dtypes("number").to_numpy(np.float64)
+    assert np.isfinite(numbers[~np.isnan(numbers)].astype(np.float32)).all()
+
+
+def test_thesis_steps_on_ztf_stay_exactly_the_thesis():
+    cat = catalog(ztf_star(0), ztf_star(1, log_fap_r=-2.0))
+    result = clean(cat, CleaningConfig(classes="ztf-5"))
+    steps = result.steps
+    assert [s for s in steps.index if steps.loc[s, "status"] in {"applied", "partial"}][:3] == [
+        "min_detections", "period_confidence", "goodness_of_fit"]
+    assert steps.loc["period_precision", "status"] == "not applicable"
+    assert steps.loc["region", "status"] == "not applicable"
+    assert steps.loc["min_detections", "rule"] == "n_obs_g >= 50 and n_obs_r >= 50"

@@ -42,7 +42,24 @@ def test_clean_prints_table_and_json(ogle_csv, tmp_path):
     assert payload["kept"]["RRab"] == 5 and payload["kept"]["Mira"] == 5
     cap_rows = [r for r in payload["report"] if r["step"] == "class_cap" and r["label"] == "CEP_F"]
     assert cap_rows == [{"step": "class_cap", "label": "CEP_F", "before": 8, "removed": 3, "after": 5,
-                         "status": "applied", "rule": "at most 5 per class, seed 42"}]
+                         "status": "applied", "rule": "at most 5 per class, seed 42 (a child seed per class)"}]
+
+
+def test_clean_takes_ranges_and_the_catalogue_filters(ogle_csv, tmp_path):
+    env = {"VSE_CACHE_DIR": str(tmp_path / "cache")}
+    out = run_cli("clean", "--catalog", ogle_csv, "--classes", "ogle-10", "--range", "period:0.2:1.0",
+                  "--range", "mag_I::16.5", "--region", "LMC", "--max-period-rel-err", "1e-3", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    steps = {r["step"]: r for r in json.loads(out.stdout)["report"]}
+    assert steps["range:period"]["rule"].startswith("0.2 <= period <= 1")
+    assert steps["range:mag_I"]["rule"].startswith("mag_I <= 16.5")
+    assert steps["region"]["status"] == steps["period_precision"]["status"] == "applied"
+    kept = json.loads(out.stdout)["kept"]
+    assert kept.get("Mira", 0) == 0 and kept["RRab"] > 0  # Miras have periods of hundreds of days
+    bad = run_cli("clean", "--catalog", ogle_csv, "--range", "period:x:1", env=env)
+    assert bad.returncode == 2 and "MIN and MAX must be numbers or empty" in bad.stderr
+    unknown = run_cli("clean", "--catalog", ogle_csv, "--range", "nope:0:1", env=env)
+    assert unknown.returncode == 2 and "unknown column(s) nope" in unknown.stderr
 
 
 def test_bad_input_is_one_clear_line(tmp_path):

@@ -59,6 +59,11 @@ def test_cross_validation_saves_a_complete_run_and_predicts(cleaned, tmp_path):
     assert list(table.index) == [1, 2, 3, "mean", "std"]
     assert run.metrics["folds"][0]["fold"] == 1
     assert run.config["label_map"] == "ogle-5" and run.config["leaks_label"] is False
+    # what the run was made with, and every choice the thesis did not make
+    assert run.config["convention"] == "catalog" and run.config["phase_convention"] == "cos+"
+    assert run.config["git_commit"] and run.config["packages"]["torch"] != "not installed"
+    assert run.config["feature_names"] == ["log_period", "amp_I", "colour"]
+    assert any("median" in choice for choice in run.config["model_choices"])
     new = cleaned.data.drop(columns="label").iloc[:7]
     probabilities = predict(run, new)
     assert list(probabilities["id"]) == list(new["id"])
@@ -106,3 +111,21 @@ def test_tree_baseline_and_thesis_mode_runs(cleaned, tmp_path):
     assert leaky.run.config["leaks_label"] and "leaks the label" in leaky.run.config["warning"]
     with pytest.raises(ConfigError, match="cannot classify new stars"):
         predict(leaky.run, cleaned.data)
+
+
+def test_thesis_reproduction_settings_are_recorded(cleaned, tmp_path):
+    stars = cleaned.data.reset_index(drop=True)
+    catalog_curves = model_inputs("cnn_lstm", stars, stars, cleaned.classes, "reference")
+    thesis_curves = model_inputs("cnn_lstm", stars, stars, cleaned.classes, "reference", convention="thesis")
+    rr = np.flatnonzero(stars["label"].to_numpy() == "RR")
+    assert not np.allclose(catalog_curves[rr], thesis_curves[rr])  # reversed in time
+    np.testing.assert_allclose(catalog_curves[rr, :, 1:][..., ::-1], thesis_curves[rr, :, 1:], atol=1e-5)
+    config = CrossValConfig(model="cnn_lstm_faithful", convention="thesis", folds=2,
+                            train=preset("thesis", epochs=1, batch_size=32, num_threads=1))
+    assert config.train.amp is False  # the thesis trained in fp32
+    run = cross_validate(cleaned.data, cleaned.classes, config, runs_dir=tmp_path).run
+    assert run.state == "complete"
+    assert run.config["convention"] == "thesis" and run.config["phase_convention"].startswith("thesis")
+    assert any("raw magnitudes" in choice for choice in run.config["model_choices"])
+    with pytest.raises(ConfigError, match="unknown phase convention"):
+        CrossValConfig(convention="sine")

@@ -1,4 +1,4 @@
-"""The four registered networks: thesis parameter counts, shapes, and the errors a user can act on."""
+"""The registered networks: thesis parameter counts, shapes, and the errors a user can act on."""
 
 import pytest
 import torch
@@ -25,7 +25,8 @@ def test_cnn2d_has_thesis_parameter_count():
 
 
 def test_registry_and_inputs_agree():
-    assert set(MODELS) == set(MODEL_INPUTS) == {"cnn_lstm", "cnn2d", "cnn_lstm_features", "cnn2d_features"}
+    assert set(MODELS) == set(MODEL_INPUTS) == {"cnn_lstm", "cnn_lstm_faithful", "cnn2d", "cnn_lstm_features",
+                                                "cnn2d_features"}
     assert set(MODEL_INPUTS.values()) == {"lightcurve", "dmdt"}
     assert MODELS["cnn_lstm"] is CnnLstm and MODELS["cnn2d"] is Cnn2d
     for name, cls in MODELS.items():
@@ -55,8 +56,9 @@ def test_feature_models_reuse_backbones_and_add_a_branch():
     with_features = build_model("cnn2d_features", 5, (2, 11, 22), n_features=6)
     assert type(with_features.encoder) is type(plain.encoder)
     assert count_parameters(with_features.encoder) == count_parameters(plain.encoder)
-    # the head widens by the branch's 64 outputs; the branch itself is 6*64+64 + 64*64+64
-    branch = 6 * 64 + 64 + 64 * 64 + 64
+    # the head widens by the branch's 64 outputs; the branch reads 6 values + 6 missing indicators:
+    # 12*64+64 + 64*64+64
+    branch = 12 * 64 + 64 + 64 * 64 + 64
     assert count_parameters(with_features) - count_parameters(plain) == branch + 64 * 1024
 
 
@@ -121,13 +123,43 @@ def test_input_and_feature_scaling_standardise_and_are_saved():
     x = torch.full((2, 1, 360), 16.0)
     x[1] += 2.0
     model.set_scaling(x, feats)
-    assert torch.allclose(model.branch.scaling.mean, torch.tensor([2.0, 5.0]))
-    assert torch.allclose(model.branch.scaling.scale, torch.tensor([1.0, 1.0]))  # constant column keeps 1
+    # values, then their missing indicators (all 0 here)
+    assert torch.allclose(model.branch.scaling.mean, torch.tensor([2.0, 5.0, 0.0, 0.0]))
+    assert torch.allclose(model.branch.scaling.scale, torch.tensor([1.0, 1.0, 1.0, 1.0]))  # constant column keeps 1
     assert model.input_scaling.mean.item() == pytest.approx(17.0)
     assert model.input_scaling.scale.item() == pytest.approx(1.0)
     assert torch.allclose(model.input_scaling(x).mean(), torch.tensor(0.0))
     state = model.state_dict()
-    assert {"branch.scaling.mean", "branch.scaling.scale", "input_scaling.mean", "input_scaling.scale"} <= set(state)
+    assert {"branch.scaling.mean", "branch.scaling.scale", "branch.impute.median", "input_scaling.mean",
+            "input_scaling.scale"} <= set(state)
+
+
+def test_missing_features_take_the_training_median_and_an_indicator():
+    model = build_model("cnn2d_features", 3, (2, 11, 22), n_features=2)
+    train = torch.tensor([[1.0, float("nan")], [3.0, 4.0], [5.0, 10.0], [7.0, float("nan")]])
+    model.set_scaling(torch.rand(4, 2, 11, 22), train)
+    assert torch.allclose(model.branch.impute.median, torch.tensor([3.0, 4.0]))  # torch's lower median
+    filled = model.branch.impute(torch.tensor([[2.0, float("nan")], [float("nan"), 6.0]]))
+    assert torch.equal(filled, torch.tensor([[2.0, 4.0, 0.0, 1.0], [3.0, 6.0, 1.0, 0.0]]))
+    # the indicator column is standardised like the others: half the training stars lack feature 2
+    assert model.branch.scaling.mean[3].item() == pytest.approx(0.5)
+    with torch.no_grad():
+        out = model.eval()(torch.rand(2, 2, 11, 22), torch.tensor([[float("nan")] * 2, [1.0, 2.0]]))
+    assert torch.isfinite(out).all()
+
+
+def test_faithful_cnn_lstm_is_the_thesis_code_setting():
+    faithful = build_model("cnn_lstm_faithful", 10, (1, 360))
+    assert count_parameters(faithful) == 1_360_778
+    h = faithful.encoder.lstm1.hidden_size
+    assert not torch.all(faithful.encoder.lstm1.bias_ih_l0[h : 2 * h] == 1)  # PyTorch's default init
+    x = torch.full((2, 1, 360), 16.0)
+    faithful.set_scaling(x)
+    assert torch.equal(faithful.input_scaling(x), x)  # raw magnitudes
+    from pipeline.models import model_choices
+    assert any("raw magnitudes" in c for c in model_choices("cnn_lstm_faithful"))
+    assert any("Keras" in c for c in model_choices("cnn_lstm"))
+    assert any("median" in c for c in model_choices("cnn2d_features"))
 
 
 def test_lstms_start_with_keras_initialisation():

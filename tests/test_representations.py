@@ -32,10 +32,18 @@ def test_reconstruction_default_grid_and_missing_harmonics():
     assert curves.shape == (2, 360)
     phase = np.arange(360) / 360
     np.testing.assert_allclose(curves[0], 17 + 0.5 * np.cos(2 * np.pi * phase), atol=1e-5)  # missing R21 -> 0
+    # the catalogue convention (cos+ without a phase_convention column) adds the phase ...
     np.testing.assert_allclose(
-        curves[1], 17 + 0.5 * np.cos(2 * np.pi * phase) + 0.15 * np.cos(4 * np.pi * phase - 1.0), atol=1e-5)
+        curves[1], 17 + 0.5 * np.cos(2 * np.pi * phase) + 0.15 * np.cos(4 * np.pi * phase + 1.0), atol=1e-5)
+    # ... the thesis's printed formula subtracts it, and so does a cos- catalogue
+    thesis = reconstruct(s, convention="thesis")
+    np.testing.assert_allclose(
+        thesis[1], 17 + 0.5 * np.cos(2 * np.pi * phase) + 0.15 * np.cos(4 * np.pi * phase - 1.0), atol=1e-5)
+    np.testing.assert_array_equal(reconstruct(s.assign(phase_convention="cos-")), thesis)
     with pytest.raises(ConfigError):
         reconstruct(s, harmonics=4)
+    with pytest.raises(ConfigError, match="unknown phase convention"):
+        reconstruct(s, convention="sine")
 
 
 def labelled(periods, amps, labels, **extra):

@@ -1,5 +1,7 @@
 """The shared training loop: learns a separable toy problem, repeats itself, stops when told."""
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -94,7 +96,9 @@ def test_cnn2d_features_learns_separable_images():
     model, history = _fit("cnn2d_features", train, val, n_features=3, epochs=2)
     assert history.val_acc[-1] > 0.9
     # the branch's scaling came from the training split
-    assert np.allclose(model.branch.scaling.mean.numpy(), train.features.mean(axis=0), atol=1e-5)
+    assert np.allclose(model.branch.scaling.mean.numpy()[:3], train.features.mean(axis=0), atol=1e-5)
+    lower_median = np.sort(train.features, axis=0)[(len(train.features) - 1) // 2]  # torch.nanmedian's
+    assert np.array_equal(model.branch.impute.median.numpy(), lower_median)
     x_only = predict_proba(model, val.x, features=val.features)
     assert np.array_equal(x_only, predict_proba(model, val))
     with pytest.raises(ConfigError, match="features"):
@@ -233,3 +237,26 @@ def test_num_threads_is_restored():
     before = torch.get_num_threads()
     _fit("cnn_lstm", sinusoids(8, 1), None, epochs=1, num_threads=1)
     assert torch.get_num_threads() == before
+
+
+def test_deterministic_option_is_on_during_the_fit_only():
+    seen = []
+
+    class Watch(Callback):
+        def on_batch_end(self, state):
+            seen.append(torch.are_deterministic_algorithms_enabled())
+
+    train = images(16, 1)
+    _fit("cnn2d", train, None, callbacks=[Watch()], epochs=1, deterministic=True)
+    assert seen and all(seen)
+    assert not torch.are_deterministic_algorithms_enabled()
+    assert preset("thesis").amp is False and preset("quick").deterministic is False
+
+
+def test_import_pipeline_leaves_torch_for_the_training_names():
+    code = ("import sys, pipeline; assert 'torch' not in sys.modules; "
+            "m = pipeline.build_model('cnn2d', 3, (2, 11, 22)); assert 'torch' in sys.modules; "
+            "print(type(m).__name__, pipeline.count_parameters(m) > 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "Cnn2d True"

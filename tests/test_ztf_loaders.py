@@ -29,7 +29,7 @@ from tests.ztf_files import (
 CANONICAL_COLUMNS = [
     "id", "ra", "dec", "period", "r21", "phi21", "r31", "phi31",
     "amp_g", "amp_r", "mag_g", "mag_r", "n_obs_g", "n_obs_r",
-    "log_fap_g", "log_fap_r", "r2_g", "r2_r", "raw_label",
+    "log_fap_g", "log_fap_r", "r2_g", "r2_r", "raw_label", "phase_convention",
 ]
 
 
@@ -108,7 +108,7 @@ def test_canonical_contract(tmp_path, table):
     assert list(frame.columns) == CANONICAL_COLUMNS
     for name in ("id", "raw_label"):
         assert pd.api.types.is_string_dtype(frame[name])
-    assert all(frame[name].dtype == np.float64 for name in CANONICAL_COLUMNS[1:-1])
+    assert all(frame[name].dtype == np.float64 for name in CANONICAL_COLUMNS[1:-2])
     assert frame[["r31", "phi31"]].isna().all().all()
     assert set(frame["raw_label"]) == set(TYPES)
     assert frame["id"].str.fullmatch(r"ZTFJ\d{6}\.\d{2}[+-]\d{6}\.\d").all()
@@ -162,6 +162,7 @@ def test_canonical_with_label_optional_columns_absent_and_case_sensitive_bands(t
     frame = read_catalog_file(path)
     assert list(frame.columns) == [
         "id", "ra", "dec", "period", "r21", "phi21", "r31", "phi31", "amp_I", "mag_I", "mag_V", "raw_label",
+        "phase_convention",
     ]
     assert frame["raw_label"].tolist() == ["CEP", "RRab"]
     assert frame[["ra", "dec", "r21", "phi21", "r31", "phi31"]].isna().all().all()
@@ -335,3 +336,17 @@ def test_blank_type(tmp_path, table, writer, name):
     blank["Type"] = MaskedColumn(blank["Type"], mask=np.arange(len(blank)) == 6)
     message = catalog_error(writer(blank, tmp_path / name))
     assert "'Type'" in message and "row 7" in message
+
+
+def test_phase_convention_is_recorded_by_the_loader(tmp_path):
+    from pipeline.ztf import read_catalog_file
+
+    table = ztf_table(20, seed=3)
+    frame = read_catalog_file(write_mrt(table, tmp_path / "Table2.txt"))
+    assert set(frame["phase_convention"]) == {"cos+"}  # Chen+2020 fit cos(2 pi i t/P + phi_i)
+    canonical = frame.assign(phase_convention="cos-")
+    canonical.to_csv(tmp_path / "mine.csv", index=False)
+    assert set(read_catalog_file(tmp_path / "mine.csv")["phase_convention"]) == {"cos-"}
+    canonical.assign(phase_convention="degrees").to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(CatalogError, match=r"bad.csv: column 'phase_convention' holds 'degrees'; expected one of"):
+        read_catalog_file(tmp_path / "bad.csv")

@@ -178,6 +178,7 @@ def expected_canonical(table: Table) -> pd.DataFrame:
         "r2_g": values("R2_g"),
         "r2_r": values("R2_r"),
         "raw_label": pd.Series(list(table["Type"])).astype(str),
+        "phase_convention": "cos+",  # Chen+2020's Fourier series, cos(2 pi i t/P + phi_i)
     }
     return pd.DataFrame(frame)
 
