@@ -38,7 +38,8 @@ SUMMARY_PER_CLASS = 1000
 PALETTE = [c for c in Category10[10] if c != "#7f7f7f"] + [c for c in Category20[20][1::2] if c != "#c7c7c7"]
 REMOVED_COLOR = "#b0b0b0"
 #: The settings params, in CleaningConfig's order; a change of any re-runs the cleaning.
-SETTINGS = ("preset", "min_obs", "min_obs_comparison", "max_log_fap", "min_r2", "cap", "seed")
+SETTINGS = ("preset", "min_obs", "min_obs_comparison", "max_log_fap", "min_r2", "max_period_rel_err",
+            "require_fourier", "mag_range", "min_amp", "regions", "ranges", "cap", "seed")
 
 
 @dataclass
@@ -73,6 +74,14 @@ class ExplorerState(param.Parameterized):
     min_obs_comparison = param.Selector(default=">=", objects=[">=", ">"])
     max_log_fap = param.Number(default=-3.0, allow_None=True, doc="Keep log10 FAP below this; None: step off.")
     min_r2 = param.Number(default=0.3, allow_None=True, doc="Keep R^2 above this; None: step off.")
+    max_period_rel_err = param.Number(default=CleaningConfig.max_period_rel_err, bounds=(0, None), allow_None=True,
+                                      doc="Keep period_err / period below this (OGLE-III); None: step off.")
+    require_fourier = param.Boolean(default=False, doc="Keep only stars with R21 and phi21.")
+    mag_range = param.Tuple(default=None, length=2, allow_None=True,
+                            doc="(min, max) mean magnitude of the reconstruction band; None: step off.")
+    min_amp = param.Number(default=None, bounds=(0, None), allow_None=True, doc="Minimum amplitude, mag; None: off.")
+    regions = param.List(default=None, allow_None=True, item_type=str, doc="Regions kept (OGLE-III); None: all.")
+    ranges = param.Dict(default={}, doc="{column: (min, max)} user ranges, each a step of the cleaning.")
     cap = param.Integer(default=1000, bounds=(1, None), allow_None=True, doc="Stars per class; None: uncapped.")
     seed = param.Integer(default=42, doc="Seed of the class cap and of every displayed random sample.")
 
@@ -84,6 +93,9 @@ class ExplorerState(param.Parameterized):
                                           doc="(x0, y0, x1, y1) of the region selected in the period-amplitude diagram.")
     selected_star = param.String(default=None, allow_None=True, doc="Id of the star picked for close-up views.")
     dmdt_mode = param.Selector(default="reference", objects=list(DMDT_MODES))
+    match_amplitude = param.Boolean(default=True, doc="""
+        Draw light curves with peak-to-peak equal to the catalogue amplitude (display only: the
+        models keep the thesis's A1 = amp/2 scaling).""")
 
     error = param.String(default="", doc="What the last user action could not do, and what was kept.")
     warning = param.String(default="", doc="Why the cleaned set is unusable (an empty class...).")
@@ -108,7 +120,9 @@ class ExplorerState(param.Parameterized):
         """The current settings as the pipeline's config (raises ConfigError when one is unusable)."""
         return CleaningConfig(
             classes=preset or self.preset, min_obs=self.min_obs, min_obs_comparison=self.min_obs_comparison,
-            max_log_fap=self.max_log_fap, min_r2=self.min_r2, cap=self.cap, seed=self.seed,
+            max_log_fap=self.max_log_fap, min_r2=self.min_r2, max_period_rel_err=self.max_period_rel_err,
+            require_fourier=self.require_fourier, mag_range=self.mag_range, min_amp=self.min_amp,
+            regions=self.regions, ranges=self.ranges, cap=self.cap, seed=self.seed,
         )
 
     def load(self, source: str | Path, name: str | None = None) -> bool:
@@ -184,7 +198,21 @@ class ExplorerState(param.Parameterized):
 
     def _restore(self, config: CleaningConfig) -> None:
         values = config.to_dict()
-        self.param.update(preset=values.pop("classes"), **values)
+        regions = values.pop("regions")
+        self.param.update(preset=values.pop("classes"), regions=None if regions is None else list(regions), **values)
+
+    def add_range(self, column: str, low: float | None, high: float | None) -> bool:
+        """Add (or replace) a user range on ``column``; a bad one sets ``error`` and changes nothing."""
+        try:
+            CleaningConfig(classes=self.preset, ranges={column: (low, high)})
+        except ValueError as exc:
+            self.error = self._failure("This range cannot be applied", exc, "the previous filter result is kept")
+            return False
+        self.ranges = {**self.ranges, column: (low, high)}
+        return column in self.ranges
+
+    def remove_range(self, column: str) -> None:
+        self.ranges = {name: bounds for name, bounds in self.ranges.items() if name != column}
 
     def _kept_phrase(self) -> str:
         return f"{self.source_name} stays loaded." if self.catalog is not None else "No catalogue is loaded yet."
@@ -311,6 +339,10 @@ class ExplorerState(param.Parameterized):
 
         return self._cached("summary", (self.result, self.seed), compute)
 
+    def curves(self, stars: pd.DataFrame) -> np.ndarray:
+        """Light curves as the views draw them: the catalogue's phase convention, amplitude per setting."""
+        return pipeline.reconstruct(stars, match_amplitude=self.match_amplitude)
+
     def class_curves(self) -> dict[str, ClassCurve]:
         """Median and 16-84 % band of each class's reconstructed light curves, each minus its mean."""
 
@@ -318,7 +350,7 @@ class ExplorerState(param.Parameterized):
             stars = self.summary_stars()
             if stars.empty:
                 return {}
-            curves = pipeline.reconstruct(stars)
+            curves = self.curves(stars)
             relative = curves - curves.mean(axis=1, keepdims=True)
             labels = stars["label"].astype(str).to_numpy()
             out = {}
@@ -329,7 +361,7 @@ class ExplorerState(param.Parameterized):
                     out[cls] = ClassCurve(len(members), median, low, high)
             return out
 
-        return self._cached("class_curves", (self.result, self.seed), compute)
+        return self._cached("class_curves", (self.result, self.seed, self.match_amplitude), compute)
 
     def dmdt_channels(self) -> list[tuple[str | None, str]]:
         """What each dm-dt channel holds in the current mode: (reference class, band), class-major."""

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 import holoviews as hv
 import numpy as np
 import pandas as pd
-import panel as pn
 import param
 import pytest
 
@@ -35,7 +34,9 @@ def test_loading_a_ztf_file_picks_a_preset_and_cleans(state, ztf_catalog_file):
     assert state.message.startswith(f"Loaded {ztf_catalog_file}: 3,000 stars")
     assert not state.error and not state.warning
     assert 0 < len(state.result.data) < len(state.catalog)
-    assert set(state.result.report["status"]) == {"applied"}
+    steps = state.result.steps["status"]
+    assert set(steps[["min_detections", "period_confidence", "goodness_of_fit", "label_map"]]) == {"applied"}
+    assert steps["period_precision"] == steps["region"] == "not applicable"  # OGLE-III's columns
 
 
 def test_a_threshold_change_recleans_and_the_report_follows(state):
@@ -72,14 +73,45 @@ def test_the_data_view_follows_the_state(state):
     assert view._report.value.equals(state.result.report)
 
 
-def test_ogle_style_catalogue_greys_out_steps_it_cannot_apply(state):
+def test_steps_a_catalogue_cannot_apply_are_folded_away_with_the_reason(state):
     ogle_like = state.catalog.drop(columns=[c for c in state.catalog if c.startswith(("n_obs", "log_fap", "r2_"))])
     assert state.load_upload({"ogle_like.csv": ogle_like.to_csv(index=False).encode()}), state.error
     view = DataView(state=state)
     assert set(step_rows(state, "min_detections")["status"]) == {"not applicable"}
-    setting = view._settings["min_obs"]
-    assert setting.slider.disabled and setting.note.visible
-    assert "n_obs_&lt;band&gt;" in setting.note.object
+    shown = view._applicable.objects
+    assert view._step_controls["min_detections"] not in shown and view._step_controls["min_amplitude"] in shown
+    assert view._inapplicable.visible and view._inapplicable.collapsed
+    assert view._inapplicable.title == "Not applicable to this catalogue (5)"
+    lines = view._inapplicable_lines.object
+    assert "**detections**: needs n_obs_&lt;band&gt; columns" in lines and "**region**: needs region" in lines
+
+
+def test_a_one_band_filter_says_partial_in_the_view(state):
+    one_band = state.catalog.drop(columns=["n_obs_r"])
+    assert state.load_upload({"g_only.csv": one_band.to_csv(index=False).encode()}), state.error
+    view = DataView(state=state)
+    assert set(step_rows(state, "min_detections")["status"]) == {"partial"}
+    note = view._settings["min_obs"].note
+    assert note.visible and "band r unchecked" in note.object
+
+
+def test_ranges_are_added_and_removed_from_the_view(state):
+    view = DataView(state=state)
+    ranges = view._ranges
+    column, low, high, add = ranges.column, ranges.low, ranges.high, ranges.add
+    assert "period" in column.options and "raw_label" not in column.options
+    column.value, low.value, high.value = "period", 0.2, 1.0
+    add.clicks += 1
+    assert state.ranges == {"period": (0.2, 1.0)}
+    assert state.result.data["period"].between(0.2, 1.0).all()
+    assert "range:period" in set(state.result.report["step"])
+    listing = ranges.listing
+    assert len(listing.objects) == 1 and "0.2 ≤ period ≤ 1" in listing.objects[0].objects[0].object
+    listing.objects[0].objects[1].clicks += 1  # remove it
+    assert state.ranges == {} and "range:period" not in set(state.result.report["step"])
+    low.value = high.value = None
+    add.clicks += 1
+    assert "Give a min or a max" in state.error
 
 
 def test_a_bad_file_keeps_the_loaded_catalogue(state, bad_catalog_file):

@@ -14,29 +14,39 @@ import param
 from holoviews.operation.datashader import datashade, dynspread
 
 from explorer.state import REMOVED_COLOR, ExplorerState
-from pipeline.cleaning import KEPT
+from pipeline.cleaning import KEPT, QUALITY_STEPS, RANGE_PREFIX, numeric_columns
 
 from .common import View
 
-#: Cleaning steps whose columns a catalogue may lack, and the setting each is driven by.
-OPTIONAL_STEPS = {"min_detections": "min_obs", "period_confidence": "max_log_fap", "goodness_of_fit": "min_r2"}
-#: Short step names under the funnel's groups of bars (the report table keeps the pipeline's names).
+#: Short step names under the funnel's groups of bars and in the filter list (the report table keeps
+#: the pipeline's names); a user range ``range:<column>`` is shown as ``<column> range``.
 STEP_NAMES = {"min_detections": "detections", "period_confidence": "period FAP", "goodness_of_fit": "fit R²",
-              "label_map": "label map", "anomalies": "anomalies", "class_cap": "class cap"}
-STATUS_STYLE = {"not applicable": "color: #b45309; font-weight: bold", "disabled": "color: #6b7280; font-style: italic"}
+              "period_precision": "σP/P", "fourier_fit": "Fourier fit", "mean_magnitude": "mean mag",
+              "min_amplitude": "min amp", "region": "region", "label_map": "label map", "anomalies": "anomalies",
+              "class_cap": "class cap"}
+STATUS_STYLE = {"not applicable": "color: #b45309; font-weight: bold", "partial": "color: #b45309",
+                "disabled": "color: #6b7280; font-style: italic"}
+#: Regions of OGLE-III (the region step's choices).
+REGIONS = ["LMC", "SMC", "BLG"]
+
+
+def step_name(step: str) -> str:
+    return f"{step.removeprefix(RANGE_PREFIX)} range" if step.startswith(RANGE_PREFIX) else STEP_NAMES.get(step, step)
 
 
 class _Setting:
     """A threshold as an editable slider plus an on/off box; off sets None (the step is switched off).
 
     The slider pushes to the state on release only (``value_throttled``), so a drag re-cleans once.
+    ``to_state``/``from_state`` convert when the slider shows another scale (log10 of a ratio).
     """
 
-    def __init__(self, state: ExplorerState, name: str, slider, toggle_label: str):
+    def __init__(self, state: ExplorerState, name: str, slider, toggle_label: str,
+                 to_state=lambda v: v, from_state=lambda v: v):
         self.state, self.name, self.slider = state, name, slider
+        self.to_state, self.from_state = to_state, from_state
         self.toggle = pn.widgets.Checkbox(label=toggle_label, margin=(5, 10, 0, 10))
         self.note = pn.pane.Markdown("", visible=False, margin=(0, 10), styles={"color": "#b45309", "font-size": "12px"})
-        self.applicable = True
         self._pulling = False
         slider.param.watch(self._push, "value_throttled")
         self.toggle.param.watch(self._push, "value")
@@ -46,25 +56,85 @@ class _Setting:
 
     def _push(self, *_):
         if not self._pulling:
-            setattr(self.state, self.name, self.slider.value if self.toggle.value else None)
+            setattr(self.state, self.name, self.to_state(self.slider.value) if self.toggle.value else None)
 
     def _pull(self, *_):
         value = getattr(self.state, self.name)
         self._pulling = True
         try:
             if value is not None:
-                self.slider.value = value
-            self.toggle.param.update(value=value is not None, disabled=not self.applicable)
-            self.slider.disabled = value is None or not self.applicable
+                self.slider.value = self.from_state(value)
+            self.toggle.value = value is not None
+            self.slider.disabled = value is None
         finally:
             self._pulling = False
 
-    def set_applicable(self, reason: str | None):
-        """Grey the setting out, with the reason, when the catalogue lacks the step's columns."""
-        self.applicable = reason is None
-        self.note.param.update(object=f"Not applicable to this catalogue: {html.escape(reason)}" if reason else "",
-                               visible=reason is not None)
-        self._pull()
+    def set_note(self, text: str | None):
+        """A line under the setting: what a ``partial`` step leaves unchecked."""
+        self.note.param.update(object=html.escape(text) if text else "", visible=bool(text))
+
+
+class _Regions:
+    """OGLE-III's regions as toggle buttons; all selected means the step is off (``regions=None``)."""
+
+    def __init__(self, state: ExplorerState):
+        self.state = state
+        self.buttons = pn.widgets.CheckButtonGroup(label="Regions", options=REGIONS, value=list(REGIONS),
+                                                   margin=(5, 10))
+        self.buttons.param.watch(self._push, "value")
+        state.param.watch(self._pull, "regions")
+        self.panel = pn.Column(pn.pane.Markdown("Regions (OGLE-III fields)", margin=(5, 10, 0, 10)), self.buttons,
+                               margin=0)
+
+    def _push(self, event):
+        chosen = [r for r in REGIONS if r in event.new]
+        self.state.regions = None if len(chosen) == len(REGIONS) else chosen
+
+    def _pull(self, *_):
+        self.buttons.value = list(REGIONS) if self.state.regions is None else list(self.state.regions)
+
+
+class _Ranges:
+    """Add and remove ``min <= column <= max`` ranges on any numeric column; each is a cleaning step."""
+
+    def __init__(self, state: ExplorerState):
+        self.state = state
+        self.column = pn.widgets.Select(label="Column", options=[], width=110, margin=(5, 5, 5, 10))
+        self.low = pn.widgets.FloatInput(label="min", value=None, width=75, margin=(5, 2))
+        self.high = pn.widgets.FloatInput(label="max", value=None, width=75, margin=(5, 2))
+        self.add = pn.widgets.Button(label="Add", width=50, margin=(24, 5, 5, 2), css_classes=["vse-add-range"])
+        self.add.on_click(self._add)
+        self.listing = pn.Column(margin=0)
+        state.param.watch(self._list, "ranges")
+        state.param.watch(self._columns, "catalog")
+        self._columns()
+        self._list()
+        self.panel = pn.Column(pn.pane.Markdown("Ranges on any column (each a step)", margin=(5, 10, 0, 10)),
+                               pn.Row(self.column, self.low, self.high, self.add, margin=0), self.listing, margin=0)
+
+    def _columns(self, *_):
+        catalog = self.state.catalog
+        self.column.options = [] if catalog is None else numeric_columns(catalog)
+
+    def _add(self, _):
+        if not self.column.value:
+            self.state.error = "Choose a column for the range first."
+            return
+        if self.low.value is None and self.high.value is None:
+            self.state.error = f"Give a min or a max (or both) for the range on {self.column.value}."
+            return
+        self.state.add_range(self.column.value, self.low.value, self.high.value)
+
+    def _list(self, *_):
+        rows = []
+        for column, (low, high) in self.state.ranges.items():
+            remove = pn.widgets.Button(label="✕", width=32, margin=(0, 5), color="light",
+                                       description=f"remove the range on {column}")
+            remove.on_click(lambda _, c=column: self.state.remove_range(c))
+            text = " ".join(part for part in (f"{low:g} ≤" if low is not None else "", html.escape(column),
+                                               f"≤ {high:g}" if high is not None else "") if part)
+            rows.append(pn.Row(pn.pane.Markdown(text, margin=(4, 10)), remove, margin=0))
+        self.listing.objects = rows
 
 
 class DataView(View):
@@ -92,12 +162,39 @@ class DataView(View):
                 label="Max log10 FAP", start=-30.0, end=0.0, step=0.5, width=280), "period confidence"),
             "min_r2": _Setting(state, "min_r2", pn.widgets.EditableFloatSlider(
                 label="Min R² of the fit", start=0.0, end=1.0, step=0.01, width=280), "goodness of fit"),
+            "max_period_rel_err": _Setting(state, "max_period_rel_err", pn.widgets.EditableFloatSlider(
+                label="Max log10(σP / P)", start=-7.0, end=-1.0, step=0.1, width=280, css_classes=["vse-period-precision"]),
+                "period precision", to_state=lambda v: float(10.0 ** v), from_state=lambda v: float(np.log10(v))),
+            "mag_range": _Setting(state, "mag_range", pn.widgets.EditableRangeSlider(
+                label="Mean magnitude", start=5.0, end=25.0, step=0.1, value=(12.0, 19.0), width=280),
+                "mean-magnitude range", to_state=tuple, from_state=tuple),
+            "min_amp": _Setting(state, "min_amp", pn.widgets.EditableFloatSlider(
+                label="Min amplitude [mag]", start=0.0, end=2.0, step=0.01, value=0.05, width=280), "minimum amplitude"),
             "cap": _Setting(state, "cap", pn.widgets.EditableIntSlider(
                 label="Stars per class", start=100, end=10000, step=100, fixed_start=1, width=280),
                 "class cap (off: uncapped)"),
         }
         self._comparison = pn.widgets.RadioButtonGroup.from_param(
             state.param.min_obs_comparison, label="Detections comparison", width=120, margin=(0, 10, 10, 10))
+        settings = self._settings
+        #: Each quality step's controls, shown first when the step applies to the loaded catalogue.
+        self._step_controls = {
+            "min_detections": pn.Column(settings["min_obs"].panel, self._comparison, margin=0),
+            "period_confidence": settings["max_log_fap"].panel,
+            "goodness_of_fit": settings["min_r2"].panel,
+            "period_precision": settings["max_period_rel_err"].panel,
+            "fourier_fit": pn.widgets.Checkbox.from_param(state.param.require_fourier, margin=(5, 10),
+                                                          label="Fourier fit present (drops stars without R21/phi21)"),
+            "mean_magnitude": settings["mag_range"].panel,
+            "min_amplitude": settings["min_amp"].panel,
+            "region": _Regions(state).panel,
+        }
+        self._applicable = pn.Column(*self._step_controls.values(), margin=0)
+        self._ranges = _Ranges(state)
+        self._inapplicable_lines = pn.pane.Markdown("", margin=(0, 10), styles={"font-size": "12px"})
+        self._inapplicable = pn.Card(self._inapplicable_lines, title="Not applicable to this catalogue",
+                                     collapsed=True, visible=False, width=290, margin=(5, 10),
+                                     css_classes=["vse-inapplicable"])
         controls = pn.Column(
             "### Catalogue", self._source, self._builtin, self._path, self._path_button,
             pn.pane.Markdown("Or upload a file (a CDS `table2.dat` with its `ReadMe`; up to ~20 MB):", margin=(5, 10, 0, 10)),
@@ -105,10 +202,9 @@ class DataView(View):
             "### Labels",
             pn.widgets.Select.from_param(state.param.preset, label="Label preset", width=280),
             "### Filters",
-            self._settings["min_obs"].panel,
-            self._comparison,
-            self._settings["max_log_fap"].panel,
-            self._settings["min_r2"].panel,
+            self._applicable,
+            self._ranges.panel,
+            self._inapplicable,
             self._settings["cap"].panel,
             pn.widgets.IntInput.from_param(state.param.seed, label="Seed (class cap)", width=280),
             width=310,
@@ -164,11 +260,20 @@ class DataView(View):
                                 f"{len(result.classes)} classes ({state.preset}): {per_class}")
         self._notes.param.update(object=" ".join(result.notes), visible=bool(result.notes))
         self._report.value = result.report
-        statuses = result.report.drop_duplicates("step").set_index("step")
-        for step, name in OPTIONAL_STEPS.items():
-            row = statuses.loc[step]
-            self._settings[name].set_applicable(row["rule"] if row["status"] == "not applicable" else None)
-        self._comparison.disabled = not self._settings["min_obs"].applicable
+        self._show_steps(result.steps)
+
+    def _show_steps(self, steps: pd.DataFrame):
+        """The loaded catalogue's applicable steps first; the others folded away, a line each saying why."""
+        inapplicable = [s for s in QUALITY_STEPS if steps.loc[s, "status"] == "not applicable"]
+        self._applicable.objects = [self._step_controls[s] for s in QUALITY_STEPS if s not in inapplicable]
+        self._inapplicable_lines.object = "\n".join(
+            f"- **{step_name(s)}**: {html.escape(steps.loc[s, 'rule'])}" for s in inapplicable)
+        self._inapplicable.param.update(title=f"Not applicable to this catalogue ({len(inapplicable)})",
+                                        visible=bool(inapplicable))
+        for step, setting in (("min_detections", "min_obs"), ("period_confidence", "max_log_fap"),
+                              ("goodness_of_fit", "min_r2")):
+            partial = steps.loc[step, "status"] == "partial"
+            self._settings[setting].set_note(f"Partial: {steps.loc[step, 'rule']}" if partial else None)
 
     @param.depends("state.result")
     def _funnel(self):
@@ -178,10 +283,10 @@ class DataView(View):
             return pn.pane.Markdown("")
         report = result.report
         first = report[report["step"] == report["step"].iloc[0]]
+        shown = report[report["status"].isin(["applied", "partial"])]  # steps that can remove stars
         counts = pd.concat([
             pd.DataFrame({"step": "catalogue", "class": first["label"], "stars": first["before"]}),
-            pd.DataFrame({"step": report["step"].map(lambda s: STEP_NAMES.get(s, s)), "class": report["label"],
-                          "stars": report["after"]}),
+            pd.DataFrame({"step": shown["step"].map(step_name), "class": shown["label"], "stars": shown["after"]}),
         ], ignore_index=True)
         colors = self.state.class_colors()
         bars = hv.Bars(counts, kdims=["step", "class"], vdims=["stars"]).opts(

@@ -37,7 +37,11 @@ class LightCurveView(View):
             layout="fit_columns", width=660, widths={"id": 200},
         )
         self._table.param.watch(self._row_picked, "selection")
+        self._scaling = pn.widgets.Checkbox.from_param(
+            self.state.param.match_amplitude, label="Peak-to-peak = catalogue amplitude (display; the models "
+            "see the thesis scaling A1 = amp/2)", margin=(5, 10))
         self._layout = pn.Column(
+            self._scaling,
             pn.Row(self._selection_plot, pn.Column(self._id_input, self._star_plot)),
             pn.Row(pn.Column(self._table_title, self._table), self._star_info),
             "### Each class: median and 16-84 % band (magnitude minus each star's mean)",
@@ -76,7 +80,7 @@ class LightCurveView(View):
         self._id_input.value = self.state.selected_star or ""
 
     # -------------------------------------------------------------- plots
-    @param.depends("state.selection", "state.result", "draw_limit")
+    @param.depends("state.selection", "state.result", "state.match_amplitude", "draw_limit")
     def _selection_plot(self):
         state = self.state
         if state.result is None or not len(state.selection):
@@ -84,7 +88,7 @@ class LightCurveView(View):
                                     "(Data & filters tab) to draw its stars here.", width=640)
         positions = state.selection_sample(self.draw_limit)
         stars = state.describe(positions)
-        curves = pipeline.reconstruct(stars)
+        curves = state.curves(stars)
         relative = curves - curves.mean(axis=1, keepdims=True)
         phase = pipeline.phase_grid()
         colors = state.class_colors()
@@ -106,14 +110,14 @@ class LightCurveView(View):
         )
         return pn.pane.HoloViews(plot, linked_axes=False)
 
-    @param.depends("state.selected_star", "state.result")
+    @param.depends("state.selected_star", "state.result", "state.match_amplitude")
     def _star_plot(self):
         """The picked star's curve in magnitudes, over its class's 16-84 % band moved to the star's mean."""
         state = self.state
         rows = state.star()
         if rows is None:
             return pn.pane.Markdown("Pick a star by id or in the table to see its light curve.", width=420)
-        curve, star = pipeline.reconstruct(rows)[0], rows.iloc[0]
+        curve, star = state.curves(rows)[0], rows.iloc[0]
         if not np.isfinite(curve).all():
             return pn.pane.Markdown(f"Star {star['id']} has no usable amplitude or mean magnitude: "
                                     "no light curve can be reconstructed.", width=420)
@@ -146,7 +150,7 @@ class LightCurveView(View):
             width=380,
         )
 
-    @param.depends("state.result")
+    @param.depends("state.result", "state.match_amplitude")
     def _class_plots(self):
         state = self.state
         if state.result is None:
