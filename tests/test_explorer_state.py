@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import holoviews as hv
 import numpy as np
 import pandas as pd
+import panel as pn
 import param
 import pytest
 
