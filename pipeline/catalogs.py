@@ -93,6 +93,12 @@ def read_ogle3(path: str | os.PathLike | None = None) -> pd.DataFrame:
     subtype = raw["Subtype"].astype(str).str.strip()
     has_subtype = ~subtype.isin(["-99.99", "nan", ""])
     raw_label = raw["Type"].astype(str).str.strip().where(~has_subtype, raw["Type"].astype(str).str.strip() + "/" + subtype)
+    r21, phi21 = numeric("R21_1"), numeric("phi21_1")
+    # The file's delta Scuti rows (OGLE-LMC-DSCT, Poleski+2010) carry phi21 under R21_1 and R21 under
+    # phi21_1: their "R21" runs to 6.28 (median 4.0) and their "phi21" never exceeds 0.85. Swapped
+    # back, they read like every other class (R21 < 1, phi21 in [0, 2 pi)).
+    dsct = raw["Type"].astype(str).str.strip().eq("DSCT")
+    r21, phi21 = r21.where(~dsct, phi21), phi21.where(~dsct, r21)
     ids = raw["ID"].astype(str)
     field = raw["Field"].astype(str).str.strip().where(raw["Field"].notna(), "") if "Field" in raw else pd.Series("", index=raw.index)
     field = field.mask(field.isin(["-99.99", "nan"]), "")
@@ -106,8 +112,8 @@ def read_ogle3(path: str | os.PathLike | None = None) -> pd.DataFrame:
             "period": numeric("P_1"),
             "period_err": optional("dP_1"),
             "t0": optional("T0_1"),  # epoch of maximum light, HJD - 2450000
-            "r21": numeric("R21_1"),
-            "phi21": numeric("phi21_1"),
+            "r21": r21,
+            "phi21": phi21,
             "r31": numeric("R31_1"),
             "phi31": numeric("phi31_1"),
             "amp_I": numeric("A_1"),

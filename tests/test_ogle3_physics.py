@@ -17,6 +17,13 @@ def ogle3() -> pd.DataFrame:
     return pipeline.load_catalog("ogle3")
 
 
+def test_delta_scuti_fourier_columns_are_the_right_way_round(ogle3):
+    dsct = ogle3[ogle3.raw_label.str.startswith("DSCT")].dropna(subset=["r21"])
+    assert len(dsct) > 2500
+    assert dsct.r21.max() < 1.0 and dsct.r21.median() < 0.5  # a ratio of amplitudes
+    assert dsct.phi21.max() > 3.0 and dsct.phi21.max() <= 2 * np.pi + 1e-3  # a phase
+
+
 def rise_fraction(curves: np.ndarray) -> np.ndarray:
     """Fraction of the cycle from faintest (largest magnitude) to brightest light."""
     faintest, brightest = curves.argmax(axis=1), curves.argmin(axis=1)
