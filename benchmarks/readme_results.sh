@@ -10,17 +10,17 @@ RUNS=${RUNS:-runs/readme}
 train() { $PY -m pipeline train --catalog ogle3 --per-class 1000 --folds 5 --runs-dir "$RUNS" "$@"; }
 rows=(
   "--classes ogle-5 --model tree_baseline"
-  "--classes ogle-5 --model cnn2d_features --preset quick"
-  "--classes ogle-5 --model cnn_lstm --preset quick"
-  "--classes ogle-5 --model cnn2d --dmdt-mode thesis --preset quick"
-  "--classes ogle-5 --model cnn2d --preset quick"
   "--classes ogle-10 --model tree_baseline"
-  "--classes ogle-10 --model cnn2d --preset quick"
-  "--classes ogle-10 --model cnn_lstm --preset quick"
-  "--classes ogle-10 --model cnn2d --dmdt-mode thesis --preset quick"
-  "--classes ogle-10 --model cnn2d_features --preset quick"
+  "--classes ogle-5 --model cnn_lstm --preset quick"
   "--classes ogle-5 --model cnn_lstm_features --preset quick"
+  "--classes ogle-5 --model cnn2d_features --preset quick"
+  "--classes ogle-10 --model cnn_lstm --preset quick"
   "--classes ogle-10 --model cnn_lstm_features --preset quick"
+  "--classes ogle-10 --model cnn2d_features --preset quick"
+  "--classes ogle-5 --model cnn2d --preset quick"
+  "--classes ogle-5 --model cnn2d --dmdt-mode thesis --preset quick"
+  "--classes ogle-10 --model cnn2d --preset quick"
+  "--classes ogle-10 --model cnn2d --dmdt-mode thesis --preset quick"
 )
 skip=${SKIP:-0}  # rows already done (to resume)
 for row in "${rows[@]:$skip}"; do
