@@ -197,31 +197,49 @@ def _slide(tree, ranks, old_lo, old_hi, new_lo, new_hi):
     return change
 
 
-@numba.njit(parallel=True, cache=True)
-def _window_counts(q_order, q_period, r_period, r_rank, n_amp, bounds, dt_edges, n_dm):
-    """Pair counts float32 ``(n_q, n_b, n_dm, n_dt)`` of queries against one group, without visiting pairs.
+#: A run of at most this many partners is binned pair by pair: cheaper than the prefix counts
+#: (two per dm edge) that a longer one costs, and the same numbers (same float64 ``|dAmp|``).
+_FEW = 24
 
-    The partners of a query in dt bin t are two runs of the period-sorted references (``r_period``,
-    finite): below the query's period and at or above it (``|P_r - P_q|`` grows away from it). With
-    queries taken in period order (``q_order``) both runs only move right, so one task per (band, dt
-    bin) slides them and keeps the amplitude ranks of their members in a Fenwick tree; each dm cell
-    is then four prefix counts at the ranks ``bounds`` gives (:func:`_amplitude_bounds`). Each task
-    writes only its own ``[:, b, :, t]``, so tasks run in parallel. Pairs of a star with itself are
-    counted here and removed by :func:`_partners_without_self`.
+
+@numba.njit(cache=True)
+def _bin_run(row, lo, hi, ranks, r_amp, a, dm_edges):
+    for j in range(lo, hi):
+        if ranks[j] >= 0:
+            m = _bin(abs(a - r_amp[j]), dm_edges)
+            if m >= 0:
+                row[m] += 1
+
+
+@numba.njit(parallel=True, cache=True)
+def _window_counts(q_order, q_period, q_amp, r_period, r_amp, r_rank, n_amp, bounds, dm_edges, dt_edges):
+    """Pair counts float32 ``(n_b, n_dt, n_q, n_dm)`` of queries against one group, without visiting pairs.
+
+    Rows follow ``q_order``, the queries with a finite period in period order. The partners of a
+    query in dt bin t are two runs of the period-sorted references (``r_period``, finite): below
+    the query's period and at or above it (``|P_r - P_q|`` grows away from it). Taken in period
+    order, both runs only move right, so one task per (band, dt bin) slides them and keeps the
+    amplitude ranks of their members in a Fenwick tree; each dm cell is then four prefix counts at
+    the ranks ``bounds`` gives (:func:`_amplitude_bounds`), or, for a run of at most ``_FEW``
+    partners, binned pair by pair. Each task writes only its own ``[b, t]``, so tasks run in
+    parallel. Pairs of a star with itself are counted here and removed by
+    :func:`_partners_without_self`.
     """
     n_r = r_period.shape[0]
     n_b = r_rank.shape[1]
+    n_dm = dm_edges.shape[0] - 1
     n_dt = dt_edges.shape[0] - 1
-    n_e = n_dm + 1
-    out = np.zeros((q_period.shape[0], n_b, n_dm, n_dt), np.float32)
+    out = np.zeros((n_b, n_dt, q_order.shape[0], n_dm), np.float32)
     for task in numba.prange(n_b * n_dt):
         b, t = task // n_dt, task % n_dt
         lower, upper, closed = dt_edges[t], dt_edges[t + 1], t == n_dt - 1
         ranks = r_rank[:, b]
+        amps = r_amp[:, b]
         tree = np.zeros(n_amp[b] + 1, np.int64)
         size = 0
         split = below_lo = below_hi = above_lo = above_hi = 0
-        for i in q_order:
+        for row in range(q_order.shape[0]):
+            i = q_order[row]
             q = q_period[i]
             while split < n_r and r_period[split] < q:
                 split += 1
@@ -247,20 +265,28 @@ def _window_counts(q_order, q_period, r_period, r_rank, n_amp, bounds, dt_edges,
             cuts = bounds[i, b]
             if size == 0 or cuts[0] < 0:
                 continue
+            cells = out[b, t, row]
+            if size <= _FEW:
+                _bin_run(cells, below_lo, below_hi, ranks, amps, q_amp[i, b], dm_edges)
+                _bin_run(cells, above_lo, above_hi, ranks, amps, q_amp[i, b], dm_edges)
+                continue
             up = _tree_below(tree, cuts[0], size)
-            down = _tree_below(tree, cuts[n_e], size)
+            down = _tree_below(tree, cuts[n_dm + 1], size)
             for m in range(n_dm):
-                next_up = _tree_below(tree, cuts[m + 1], size)
-                next_down = _tree_below(tree, cuts[n_e + m + 1], size)
-                out[i, b, m, t] = (next_up - up) + (down - next_down)
+                next_up = up if cuts[m + 1] == cuts[m] else _tree_below(tree, cuts[m + 1], size)
+                next_down = (down if cuts[n_dm + m + 2] == cuts[n_dm + m + 1]
+                             else _tree_below(tree, cuts[n_dm + m + 2], size))
+                cells[m] = (next_up - up) + (down - next_down)
                 up, down = next_up, next_down
     return out
 
 
 @numba.njit(cache=True)
-def _partners_without_self(counts, q_period, q_amp, r_period, r_amp, pair_q, pair_r, dm_edges, dt_edges):
-    """Removes from ``counts`` the pairs of a star with its own reference row(s) (``pair_q``,
-    ``pair_r``: same key) and returns each channel's number of partners, float32 ``(n_q, n_b)``.
+def _partners_without_self(counts, row_of, q_period, q_amp, r_period, r_amp, pair_q, pair_r, dm_edges,
+                           dt_edges):
+    """Removes from ``counts`` (:func:`_window_counts`' layout; query i is row ``row_of[i]``) the pairs
+    of a star with its own reference row(s) (``pair_q``, ``pair_r``: same key) and returns each
+    channel's number of partners, float32 ``(n_q, n_b)``.
 
     A pair exists in a band when both stars have a finite period and a finite amplitude in it, so
     a partner with a NaN amplitude is left out of that band's divisor as well as its counts (the
@@ -289,12 +315,27 @@ def _partners_without_self(counts, q_period, q_amp, r_period, r_amp, pair_q, pai
                 partners[i, b] -= 1
                 m = _bin(abs(q_amp[i, b] - r_amp[j, b]), dm_edges)
                 if m >= 0 and t >= 0:
-                    counts[i, b, m, t] -= 1
+                    counts[b, t, row_of[i], m] -= 1
     return partners
 
 
-def _group_images(q_period, q_amp, r_period, r_amp, pair_q, pair_r, dm_edges, dt_edges):
-    """Images float32 ``(n_q, n_b, n_dm, n_dt)`` of queries against one group of references.
+@numba.njit(parallel=True, cache=True)
+def _scatter(counts, q_order, partners, dest, dest_rows):
+    """``dest[dest_rows[i], b, m, t] = counts / partners`` (float32, at least 1) for the counted queries."""
+    n_b, n_dt, _, n_dm = counts.shape
+    for row in numba.prange(q_order.shape[0]):
+        i = q_order[row]
+        d = dest_rows[i]
+        for b in range(n_b):
+            divisor = max(partners[i, b], np.float32(1))
+            for m in range(n_dm):
+                for t in range(n_dt):
+                    dest[d, b, m, t] = counts[b, t, row, m] / divisor
+
+
+def _group_images(q_period, q_amp, r_period, r_amp, pair_q, pair_r, dm_edges, dt_edges, dest, dest_rows):
+    """Images of queries against one group of references, written to ``dest[dest_rows]`` (which
+    holds zeros), float32 ``(n_b, n_dm, n_dt)`` per query.
 
     Exactly the histogram of every (query, reference) pair (``np.histogram`` bins of the float64
     ``|dP|``, ``|dAmp|``), less the pairs listed in ``pair_q``/``pair_r`` (a star with itself), each
@@ -316,13 +357,14 @@ def _group_images(q_period, q_amp, r_period, r_amp, pair_q, pair_r, dm_edges, dt
         n_amp[b] = len(by_amp)
     queries = np.flatnonzero(np.isfinite(q_period))
     queries = queries[np.argsort(q_period[queries], kind="stable")]
+    row_of = np.full(len(q_period), -1, np.int64)
+    row_of[queries] = np.arange(len(queries))
     bounds = _amplitude_bounds(q_amp, sorted_amp, n_amp, dm_edges)
-    counts = _window_counts(queries, q_period, np.ascontiguousarray(r_period[kept]), ranks, n_amp, bounds,
-                            dt_edges, len(dm_edges) - 1)
-    partners = _partners_without_self(counts, q_period, q_amp, r_period, r_amp, pair_q, pair_r, dm_edges,
-                                      dt_edges)
-    counts /= np.maximum(partners, np.float32(1))[:, :, None, None]
-    return counts
+    counts = _window_counts(queries, q_period, q_amp, np.ascontiguousarray(r_period[kept]), amp, ranks, n_amp,
+                            bounds, dm_edges, dt_edges)
+    partners = _partners_without_self(counts, row_of, q_period, q_amp, r_period, r_amp, pair_q, pair_r,
+                                      dm_edges, dt_edges)
+    _scatter(counts, queries, partners, dest, dest_rows)
 
 
 def _same_key_pairs(q_keys: np.ndarray, r_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -388,12 +430,13 @@ def dmdt_images(
     q_keys, r_keys = keys[: len(stars)], keys[len(stars):]
     q_period, q_amp = _columns(stars, amp_bands)
     r_period, r_amp = _columns(reference, amp_bands)
-    out = np.empty((len(stars), len(order), len(amp_bands), len(dm_edges) - 1, len(dt_edges) - 1), np.float32)
+    out = np.zeros((len(stars), len(order), len(amp_bands), len(dm_edges) - 1, len(dt_edges) - 1), np.float32)
+    rows = np.arange(len(stars))
     for g in range(len(order)):
         members = np.flatnonzero(group == g)
         pair_q, pair_r = _same_key_pairs(q_keys, r_keys[members])
-        out[:, g] = _group_images(q_period, q_amp, r_period[members], r_amp[members], pair_q, pair_r,
-                                  dm_edges, dt_edges)
+        _group_images(q_period, q_amp, r_period[members], r_amp[members], pair_q, pair_r, dm_edges, dt_edges,
+                      out[:, g], rows)
     return out.reshape(len(stars), len(order) * len(amp_bands), len(dm_edges) - 1, len(dt_edges) - 1)
 
 
@@ -408,8 +451,8 @@ def _thesis_images(stars, amp_bands, dm_edges, dt_edges):
     for code in np.unique(label_codes[label_codes >= 0]):
         members = np.flatnonzero(label_codes == code)
         itself = np.arange(len(members))
-        out[members] = _group_images(period[members], amp[members], period[members], amp[members], itself,
-                                     itself, dm_edges, dt_edges)
+        _group_images(period[members], amp[members], period[members], amp[members], itself, itself, dm_edges,
+                      dt_edges, out, members)
     return out
 
 
