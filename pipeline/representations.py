@@ -212,34 +212,33 @@ def _bin_run(row, lo, hi, ranks, r_amp, a, dm_edges):
 
 
 @numba.njit(parallel=True, cache=True)
-def _window_counts(q_order, q_period, q_amp, r_period, r_amp, r_rank, n_amp, bounds, dm_edges, dt_edges):
-    """Pair counts float32 ``(n_b, n_dt, n_q, n_dm)`` of queries against one group, without visiting pairs.
+def _window_counts(q_period, q_amp, r_period, r_amp, r_rank, n_amp, bounds, dm_edges, dt_edges, out):
+    """Pair counts of queries against one group, without visiting pairs, into ``out``, float32
+    ``(n_b, n_dt, n_q, n_dm)`` (zeroed here; reused from group to group).
 
-    Rows follow ``q_order``, the queries with a finite period in period order. The partners of a
-    query in dt bin t are two runs of the period-sorted references (``r_period``, finite): below
-    the query's period and at or above it (``|P_r - P_q|`` grows away from it). Taken in period
-    order, both runs only move right, so one task per (band, dt bin) slides them and keeps the
-    amplitude ranks of their members in a Fenwick tree; each dm cell is then four prefix counts at
-    the ranks ``bounds`` gives (:func:`_amplitude_bounds`), or, for a run of at most ``_FEW``
-    partners, binned pair by pair. Each task writes only its own ``[b, t]``, so tasks run in
-    parallel. Pairs of a star with itself are counted here and removed by
-    :func:`_partners_without_self`.
+    Queries come in period order (``q_period``, finite). The partners of a query in dt bin t are
+    two runs of the period-sorted references (``r_period``, finite): below the query's period and
+    at or above it (``|P_r - P_q|`` grows away from it). From one query to the next both runs only
+    move right, so one task per (band, dt bin) slides them and keeps the amplitude ranks of their
+    members in a Fenwick tree; each dm cell is then four prefix counts at the ranks ``bounds``
+    gives (:func:`_amplitude_bounds`), or, for a run of at most ``_FEW`` partners, binned pair by
+    pair. Each task writes only its own ``out[b, t]``, so tasks run in parallel. Pairs of a star
+    with itself are counted here and removed by :func:`_partners_without_self`.
     """
     n_r = r_period.shape[0]
     n_b = r_rank.shape[1]
     n_dm = dm_edges.shape[0] - 1
     n_dt = dt_edges.shape[0] - 1
-    out = np.zeros((n_b, n_dt, q_order.shape[0], n_dm), np.float32)
     for task in numba.prange(n_b * n_dt):
         b, t = task // n_dt, task % n_dt
+        out[b, t] = 0.0
         lower, upper, closed = dt_edges[t], dt_edges[t + 1], t == n_dt - 1
         ranks = r_rank[:, b]
         amps = r_amp[:, b]
         tree = np.zeros(n_amp[b] + 1, np.int64)
         size = 0
         split = below_lo = below_hi = above_lo = above_hi = 0
-        for row in range(q_order.shape[0]):
-            i = q_order[row]
+        for i in range(q_period.shape[0]):
             q = q_period[i]
             while split < n_r and r_period[split] < q:
                 split += 1
@@ -250,8 +249,9 @@ def _window_counts(q_order, q_period, q_amp, r_period, r_amp, r_rank, n_amp, bou
             hi = max(below_hi, lo)
             while hi < split and _beyond(abs(r_period[hi] - q), lower, False):
                 hi += 1
-            size += _slide(tree, ranks, below_lo, below_hi, lo, hi)
-            below_lo, below_hi = lo, hi
+            if lo != below_lo or hi != below_hi:
+                size += _slide(tree, ranks, below_lo, below_hi, lo, hi)
+                below_lo, below_hi = lo, hi
             # at or above it: short of the lower edge, in the bin, beyond the upper
             lo = max(above_lo, split)
             while lo < n_r and not _beyond(abs(r_period[lo] - q), lower, False):
@@ -259,13 +259,14 @@ def _window_counts(q_order, q_period, q_amp, r_period, r_amp, r_rank, n_amp, bou
             hi = max(above_hi, lo)
             while hi < n_r and not _beyond(abs(r_period[hi] - q), upper, closed):
                 hi += 1
-            size += _slide(tree, ranks, above_lo, above_hi, lo, hi)
-            above_lo, above_hi = lo, hi
+            if lo != above_lo or hi != above_hi:
+                size += _slide(tree, ranks, above_lo, above_hi, lo, hi)
+                above_lo, above_hi = lo, hi
 
             cuts = bounds[i, b]
             if size == 0 or cuts[0] < 0:
                 continue
-            cells = out[b, t, row]
+            cells = out[b, t, i]
             if size <= _FEW:
                 _bin_run(cells, below_lo, below_hi, ranks, amps, q_amp[i, b], dm_edges)
                 _bin_run(cells, above_lo, above_hi, ranks, amps, q_amp[i, b], dm_edges)
@@ -278,15 +279,13 @@ def _window_counts(q_order, q_period, q_amp, r_period, r_amp, r_rank, n_amp, bou
                              else _tree_below(tree, cuts[n_dm + m + 2], size))
                 cells[m] = (next_up - up) + (down - next_down)
                 up, down = next_up, next_down
-    return out
 
 
 @numba.njit(cache=True)
-def _partners_without_self(counts, row_of, q_period, q_amp, r_period, r_amp, pair_q, pair_r, dm_edges,
-                           dt_edges):
-    """Removes from ``counts`` (:func:`_window_counts`' layout; query i is row ``row_of[i]``) the pairs
-    of a star with its own reference row(s) (``pair_q``, ``pair_r``: same key) and returns each
-    channel's number of partners, float32 ``(n_q, n_b)``.
+def _partners_without_self(counts, q_amp, r_period, r_amp, pair_q, pair_r, q_period, dm_edges, dt_edges):
+    """Removes from ``counts`` (:func:`_window_counts`' layout) the pairs of a star with its own
+    reference row(s) (``pair_q``, ``pair_r``: same key) and returns each channel's number of
+    partners, float32 ``(n_q, n_b)``.
 
     A pair exists in a band when both stars have a finite period and a finite amplitude in it, so
     a partner with a NaN amplitude is left out of that band's divisor as well as its counts (the
@@ -301,13 +300,12 @@ def _partners_without_self(counts, row_of, q_period, q_amp, r_period, r_amp, pai
                 in_band[b] += np.isfinite(r_amp[j, b])
     partners = np.zeros((n_q, n_b), np.float32)
     for i in range(n_q):
-        if np.isfinite(q_period[i]):
-            for b in range(n_b):
-                if np.isfinite(q_amp[i, b]):
-                    partners[i, b] = in_band[b]
+        for b in range(n_b):
+            if np.isfinite(q_amp[i, b]):
+                partners[i, b] = in_band[b]
     for p in range(pair_q.shape[0]):
         i, j = pair_q[p], pair_r[p]
-        if not (np.isfinite(q_period[i]) and np.isfinite(r_period[j])):
+        if not np.isfinite(r_period[j]):
             continue
         t = _bin(abs(r_period[j] - q_period[i]), dt_edges)
         for b in range(n_b):
@@ -315,35 +313,40 @@ def _partners_without_self(counts, row_of, q_period, q_amp, r_period, r_amp, pai
                 partners[i, b] -= 1
                 m = _bin(abs(q_amp[i, b] - r_amp[j, b]), dm_edges)
                 if m >= 0 and t >= 0:
-                    counts[b, t, row_of[i], m] -= 1
+                    counts[b, t, i, m] -= 1
     return partners
 
 
 @numba.njit(parallel=True, cache=True)
-def _scatter(counts, q_order, partners, dest, dest_rows):
-    """``dest[dest_rows[i], b, m, t] = counts / partners`` (float32, at least 1) for the counted queries."""
-    n_b, n_dt, _, n_dm = counts.shape
-    for row in numba.prange(q_order.shape[0]):
-        i = q_order[row]
+def _scatter(counts, partners, dest, dest_rows):
+    """``dest[dest_rows[i], b, m, t] = counts[b, t, i, m] / partners[i, b]`` (float32, divisor at least 1)."""
+    n_b, n_dt, n_q, n_dm = counts.shape
+    for i in numba.prange(n_q):
         d = dest_rows[i]
         for b in range(n_b):
             divisor = max(partners[i, b], np.float32(1))
             for m in range(n_dm):
                 for t in range(n_dt):
-                    dest[d, b, m, t] = counts[b, t, row, m] / divisor
+                    dest[d, b, m, t] = counts[b, t, i, m] / divisor
 
 
-def _group_images(q_period, q_amp, r_period, r_amp, pair_q, pair_r, dm_edges, dt_edges, dest, dest_rows):
-    """Images of queries against one group of references, written to ``dest[dest_rows]`` (which
-    holds zeros), float32 ``(n_b, n_dm, n_dt)`` per query.
+def _by_period(period: np.ndarray) -> np.ndarray:
+    """Positions of the finite periods, in ascending period order: the stars that have partners."""
+    finite = np.flatnonzero(np.isfinite(period))
+    return finite[np.argsort(period[finite], kind="stable")]
 
-    Exactly the histogram of every (query, reference) pair (``np.histogram`` bins of the float64
-    ``|dP|``, ``|dAmp|``), less the pairs listed in ``pair_q``/``pair_r`` (a star with itself), each
-    channel divided by its number of pairs (SPEC section 3: counts are fractions of the pairs).
-    A non-finite period gives a star no partner, a non-finite amplitude none in that band.
+
+def _group_images(q_period, q_amp, r_period, r_amp, pair_q, pair_r, dm_edges, dt_edges, work, dest, dest_rows):
+    """Images of queries against one group of references into ``dest[dest_rows]``, float32
+    ``(n_b, n_dm, n_dt)`` per query; ``work`` is scratch of :func:`_window_counts`' shape.
+
+    Queries come in period order, with finite periods (:func:`_by_period`). The images are exactly
+    the histograms of every (query, reference) pair (``np.histogram`` bins of the float64 ``|dP|``,
+    ``|dAmp|``), less the pairs listed in ``pair_q``/``pair_r`` (a star with itself), each channel
+    divided by its number of pairs (SPEC section 3: counts are fractions of the pairs). A reference
+    with a non-finite period is nobody's partner; a non-finite amplitude makes no pair in its band.
     """
-    kept = np.flatnonzero(np.isfinite(r_period))
-    kept = kept[np.argsort(r_period[kept], kind="stable")]
+    kept = _by_period(r_period)
     amp = r_amp[kept]
     n_b = amp.shape[1]
     ranks = np.full(amp.shape, -1, np.int64)
@@ -355,16 +358,11 @@ def _group_images(q_period, q_amp, r_period, r_amp, pair_q, pair_r, dm_edges, dt
         ranks[by_amp, b] = np.arange(len(by_amp))
         sorted_amp[b, : len(by_amp)] = amp[by_amp, b]
         n_amp[b] = len(by_amp)
-    queries = np.flatnonzero(np.isfinite(q_period))
-    queries = queries[np.argsort(q_period[queries], kind="stable")]
-    row_of = np.full(len(q_period), -1, np.int64)
-    row_of[queries] = np.arange(len(queries))
     bounds = _amplitude_bounds(q_amp, sorted_amp, n_amp, dm_edges)
-    counts = _window_counts(queries, q_period, q_amp, np.ascontiguousarray(r_period[kept]), amp, ranks, n_amp,
-                            bounds, dm_edges, dt_edges)
-    partners = _partners_without_self(counts, row_of, q_period, q_amp, r_period, r_amp, pair_q, pair_r,
-                                      dm_edges, dt_edges)
-    _scatter(counts, queries, partners, dest, dest_rows)
+    _window_counts(q_period, q_amp, np.ascontiguousarray(r_period[kept]), amp, ranks, n_amp, bounds, dm_edges,
+                   dt_edges, work)
+    partners = _partners_without_self(work, q_amp, r_period, r_amp, pair_q, pair_r, q_period, dm_edges, dt_edges)
+    _scatter(work, partners, dest, dest_rows)
 
 
 def _same_key_pairs(q_keys: np.ndarray, r_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -390,6 +388,10 @@ def _class_order(labels: pd.Series, classes: Sequence[str] | None) -> list[str]:
     if isinstance(labels.dtype, pd.CategoricalDtype):
         return [c for c in labels.cat.categories]
     return sorted(labels.dropna().astype(str).unique())
+
+
+def _work(n_bands: int, n_queries: int, dm_edges: np.ndarray, dt_edges: np.ndarray) -> np.ndarray:
+    return np.empty((n_bands, len(dt_edges) - 1, n_queries, len(dm_edges) - 1), np.float32)
 
 
 def dmdt_images(
@@ -427,16 +429,18 @@ def dmdt_images(
     order = _class_order(reference["label"], classes)
     group = pd.Index(order).get_indexer(reference["label"].astype(object)).astype(np.int64)
     keys, _ = pd.factorize(pd.concat([stars["id"], reference["id"]], ignore_index=True))
-    q_keys, r_keys = keys[: len(stars)], keys[len(stars):]
     q_period, q_amp = _columns(stars, amp_bands)
     r_period, r_amp = _columns(reference, amp_bands)
+    queries = _by_period(q_period)
+    q_keys, r_keys = keys[queries], keys[len(stars):]
+    q_period, q_amp = q_period[queries], np.ascontiguousarray(q_amp[queries])
     out = np.zeros((len(stars), len(order), len(amp_bands), len(dm_edges) - 1, len(dt_edges) - 1), np.float32)
-    rows = np.arange(len(stars))
+    work = _work(len(amp_bands), len(queries), dm_edges, dt_edges)
     for g in range(len(order)):
         members = np.flatnonzero(group == g)
         pair_q, pair_r = _same_key_pairs(q_keys, r_keys[members])
         _group_images(q_period, q_amp, r_period[members], r_amp[members], pair_q, pair_r, dm_edges, dt_edges,
-                      out[:, g], rows)
+                      work, out[:, g], queries)
     return out.reshape(len(stars), len(order) * len(amp_bands), len(dm_edges) - 1, len(dt_edges) - 1)
 
 
@@ -450,9 +454,10 @@ def _thesis_images(stars, amp_bands, dm_edges, dt_edges):
     label_codes, _ = pd.factorize(stars["label"])
     for code in np.unique(label_codes[label_codes >= 0]):
         members = np.flatnonzero(label_codes == code)
+        members = members[_by_period(period[members])]
         itself = np.arange(len(members))
         _group_images(period[members], amp[members], period[members], amp[members], itself, itself, dm_edges,
-                      dt_edges, out, members)
+                      dt_edges, _work(len(amp_bands), len(members), dm_edges, dt_edges), out, members)
     return out
 
 
