@@ -100,7 +100,7 @@ def _bin(value, edges):
     return lo
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _beyond(difference, edge, closed):
     """Whether ``difference`` lies past ``edge`` for binning: ``>=`` for an edge that opens a bin,
     ``>`` for the last edge, which closes the last bin (``np.histogram``'s rule, SPEC section 3).
@@ -111,7 +111,7 @@ def _beyond(difference, edge, closed):
 
 
 @numba.njit(parallel=True, cache=True)
-def _amplitude_bounds(q_amp, sorted_amp, n_amp, dm_edges):
+def _amplitude_bounds(q_amp, q_by_amp, sorted_amp, n_amp, dm_edges):
     """Where every dm edge cuts a group's amplitudes, per query and band: int32 ``(n_q, n_b, 2 n_e)``.
 
     ``sorted_amp[b, :n_amp[b]]`` are the references' finite amplitudes in ascending order. Their
@@ -120,41 +120,39 @@ def _amplitude_bounds(q_amp, sorted_amp, n_amp, dm_edges):
     the ranks at or above ``a_q`` and a prefix of those below it. Columns ``[0, n_e)`` hold, per edge
     k, the first rank at or above ``a_q`` beyond edge k (``U_k``); columns ``[n_e, 2 n_e)`` the
     first rank below ``a_q`` not beyond it (``V_k``). dm bin m is then the ranks
-    ``[U_m, U_m+1) + [V_m+1, V_m)``. A row of -1: the query's amplitude is not finite, no pair in
-    that band.
+    ``[U_m, U_m+1) + [V_m+1, V_m)``. Both only grow with ``a_q``, so one task per (band, edge, side)
+    sweeps the queries in amplitude order (``q_by_amp[b]``, non-finite last). A row of -1: the
+    query's amplitude is not finite, no pair in that band.
     """
     n_q, n_b = q_amp.shape
     n_e = dm_edges.shape[0]
     out = np.full((n_q, n_b, 2 * n_e), -1, np.int32)
-    for i in numba.prange(n_q):
-        for b in range(n_b):
+    for task in numba.prange(n_b * n_e * 2):
+        b, k, below = task // (2 * n_e), (task // 2) % n_e, task % 2 == 1
+        edge, closed = dm_edges[k], k == n_e - 1
+        ranked = sorted_amp[b, : n_amp[b]]
+        n = ranked.shape[0]
+        split = cut = 0
+        for o in range(n_q):
+            i = q_by_amp[b, o]
             a = q_amp[i, b]
             if not np.isfinite(a):
-                continue
-            ranked = sorted_amp[b, : n_amp[b]]
-            split = np.searchsorted(ranked, a)
-            for k in range(n_e):
-                closed = k == n_e - 1
-                lo, hi = split, ranked.shape[0]
-                while lo < hi:
-                    mid = (lo + hi) // 2
-                    if _beyond(abs(a - ranked[mid]), dm_edges[k], closed):
-                        hi = mid
-                    else:
-                        lo = mid + 1
-                out[i, b, k] = lo
-                lo, hi = 0, split
-                while lo < hi:
-                    mid = (lo + hi) // 2
-                    if _beyond(abs(a - ranked[mid]), dm_edges[k], closed):
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                out[i, b, n_e + k] = lo
+                break
+            while split < n and ranked[split] < a:
+                split += 1
+            if below:
+                while cut < split and _beyond(abs(a - ranked[cut]), edge, closed):
+                    cut += 1
+                out[i, b, n_e + k] = cut
+            else:
+                cut = max(cut, split)
+                while cut < n and not _beyond(abs(a - ranked[cut]), edge, closed):
+                    cut += 1
+                out[i, b, k] = cut
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _tree_add(tree, rank, delta):
     """Adds ``delta`` at ``rank`` in a Fenwick tree (1-based inside) and returns the change in its size:
     ``delta``, or 0 for rank -1 (a non-finite amplitude, never counted)."""
@@ -167,7 +165,7 @@ def _tree_add(tree, rank, delta):
     return delta
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _tree_below(tree, rank, size):
     """How many ranks in the tree are below ``rank``; ``size`` is the whole tree's count."""
     if rank >= tree.shape[0] - 1:
@@ -179,7 +177,7 @@ def _tree_below(tree, rank, size):
     return total
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _slide(tree, ranks, old_lo, old_hi, new_lo, new_hi):
     """Move a window of period-sorted references from ``[old_lo, old_hi)`` to ``[new_lo, new_hi)``
     (neither end moves left) in the tree of their amplitude ranks; returns the change in size."""
@@ -202,7 +200,7 @@ def _slide(tree, ranks, old_lo, old_hi, new_lo, new_hi):
 _FEW = 24
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _bin_run(row, lo, hi, ranks, r_amp, a, dm_edges):
     for j in range(lo, hi):
         if ranks[j] >= 0:
@@ -325,8 +323,8 @@ def _scatter(counts, partners, dest, dest_rows):
         d = dest_rows[i]
         for b in range(n_b):
             divisor = max(partners[i, b], np.float32(1))
-            for m in range(n_dm):
-                for t in range(n_dt):
+            for t in range(n_dt):
+                for m in range(n_dm):
                     dest[d, b, m, t] = counts[b, t, i, m] / divisor
 
 
@@ -336,9 +334,11 @@ def _by_period(period: np.ndarray) -> np.ndarray:
     return finite[np.argsort(period[finite], kind="stable")]
 
 
-def _group_images(q_period, q_amp, r_period, r_amp, pair_q, pair_r, dm_edges, dt_edges, work, dest, dest_rows):
+def _group_images(q_period, q_amp, q_by_amp, r_period, r_amp, pair_q, pair_r, dm_edges, dt_edges, work, dest,
+                  dest_rows):
     """Images of queries against one group of references into ``dest[dest_rows]``, float32
-    ``(n_b, n_dm, n_dt)`` per query; ``work`` is scratch of :func:`_window_counts`' shape.
+    ``(n_b, n_dm, n_dt)`` per query; ``work`` is scratch of :func:`_window_counts`' shape,
+    ``q_by_amp`` the queries' order by amplitude per band (:func:`_by_amplitude`).
 
     Queries come in period order, with finite periods (:func:`_by_period`). The images are exactly
     the histograms of every (query, reference) pair (``np.histogram`` bins of the float64 ``|dP|``,
@@ -358,11 +358,16 @@ def _group_images(q_period, q_amp, r_period, r_amp, pair_q, pair_r, dm_edges, dt
         ranks[by_amp, b] = np.arange(len(by_amp))
         sorted_amp[b, : len(by_amp)] = amp[by_amp, b]
         n_amp[b] = len(by_amp)
-    bounds = _amplitude_bounds(q_amp, sorted_amp, n_amp, dm_edges)
+    bounds = _amplitude_bounds(q_amp, q_by_amp, sorted_amp, n_amp, dm_edges)
     _window_counts(q_period, q_amp, np.ascontiguousarray(r_period[kept]), amp, ranks, n_amp, bounds, dm_edges,
                    dt_edges, work)
     partners = _partners_without_self(work, q_amp, r_period, r_amp, pair_q, pair_r, q_period, dm_edges, dt_edges)
     _scatter(work, partners, dest, dest_rows)
+
+
+def _by_amplitude(amp: np.ndarray) -> np.ndarray:
+    """Each band's order of the stars by amplitude, ``(n_b, n)``, NaN last."""
+    return np.ascontiguousarray(np.argsort(amp, axis=0, kind="stable").T)
 
 
 def _same_key_pairs(q_keys: np.ndarray, r_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -436,11 +441,12 @@ def dmdt_images(
     q_period, q_amp = q_period[queries], np.ascontiguousarray(q_amp[queries])
     out = np.zeros((len(stars), len(order), len(amp_bands), len(dm_edges) - 1, len(dt_edges) - 1), np.float32)
     work = _work(len(amp_bands), len(queries), dm_edges, dt_edges)
+    q_by_amp = _by_amplitude(q_amp)
     for g in range(len(order)):
         members = np.flatnonzero(group == g)
         pair_q, pair_r = _same_key_pairs(q_keys, r_keys[members])
-        _group_images(q_period, q_amp, r_period[members], r_amp[members], pair_q, pair_r, dm_edges, dt_edges,
-                      work, out[:, g], queries)
+        _group_images(q_period, q_amp, q_by_amp, r_period[members], r_amp[members], pair_q, pair_r, dm_edges,
+                      dt_edges, work, out[:, g], queries)
     return out.reshape(len(stars), len(order) * len(amp_bands), len(dm_edges) - 1, len(dt_edges) - 1)
 
 
@@ -456,8 +462,9 @@ def _thesis_images(stars, amp_bands, dm_edges, dt_edges):
         members = np.flatnonzero(label_codes == code)
         members = members[_by_period(period[members])]
         itself = np.arange(len(members))
-        _group_images(period[members], amp[members], period[members], amp[members], itself, itself, dm_edges,
-                      dt_edges, _work(len(amp_bands), len(members), dm_edges, dt_edges), out, members)
+        _group_images(period[members], amp[members], _by_amplitude(amp[members]), period[members], amp[members],
+                      itself, itself, dm_edges, dt_edges, _work(len(amp_bands), len(members), dm_edges, dt_edges),
+                      out, members)
     return out
 
 
