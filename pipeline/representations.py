@@ -120,7 +120,7 @@ def _amplitude_bounds(q_amp, q_by_amp, sorted_amp, n_amp, dm_edges):
     the ranks at or above ``a_q`` and a prefix of those below it. Columns ``[0, n_e)`` hold, per edge
     k, the first rank at or above ``a_q`` beyond edge k (``U_k``); columns ``[n_e, 2 n_e)`` the
     first rank below ``a_q`` not beyond it (``V_k``). dm bin m is then the ranks
-    ``[U_m, U_m+1) + [V_m+1, V_m)``. Both only grow with ``a_q``, so one task per (band, edge, side)
+    ``[U_m, U_(m+1)) + [V_(m+1), V_m)``. Both only grow with ``a_q``, so one task per (band, edge, side)
     sweeps the queries in amplitude order (``q_by_amp[b]``, non-finite last). A row of -1: the
     query's amplitude is not finite, no pair in that band.
     """
@@ -195,13 +195,14 @@ def _slide(tree, ranks, old_lo, old_hi, new_lo, new_hi):
     return change
 
 
-#: A run of at most this many partners is binned pair by pair: cheaper than the prefix counts
-#: (two per dm edge) that a longer one costs, and the same numbers (same float64 ``|dAmp|``).
+#: Runs of at most this many references in all are binned pair by pair: cheaper than the prefix
+#: counts (two per dm edge) that longer ones cost, and the same numbers (same float64 ``|dAmp|``).
 _FEW = 24
 
 
 @numba.njit(cache=True, inline="always")
 def _bin_run(row, lo, hi, ranks, r_amp, a, dm_edges):
+    """Adds to ``row`` the dm bins of the references ``[lo, hi)`` with a finite amplitude."""
     for j in range(lo, hi):
         if ranks[j] >= 0:
             m = _bin(abs(a - r_amp[j]), dm_edges)
@@ -219,7 +220,7 @@ def _window_counts(q_period, q_amp, r_period, r_amp, r_rank, n_amp, bounds, dm_e
     at or above it (``|P_r - P_q|`` grows away from it). From one query to the next both runs only
     move right, so one task per (band, dt bin) slides them and keeps the amplitude ranks of their
     members in a Fenwick tree; each dm cell is then four prefix counts at the ranks ``bounds``
-    gives (:func:`_amplitude_bounds`), or, for a run of at most ``_FEW`` partners, binned pair by
+    gives (:func:`_amplitude_bounds`), or, for runs of at most ``_FEW`` references, binned pair by
     pair. Each task writes only its own ``out[b, t]``, so tasks run in parallel. Pairs of a star
     with itself are counted here and removed by :func:`_partners_without_self`.
     """
@@ -265,7 +266,7 @@ def _window_counts(q_period, q_amp, r_period, r_amp, r_rank, n_amp, bounds, dm_e
             if size == 0 or cuts[0] < 0:
                 continue
             cells = out[b, t, i]
-            if size <= _FEW:
+            if (below_hi - below_lo) + (above_hi - above_lo) <= _FEW:
                 _bin_run(cells, below_lo, below_hi, ranks, amps, q_amp[i, b], dm_edges)
                 _bin_run(cells, above_lo, above_hi, ranks, amps, q_amp[i, b], dm_edges)
                 continue
@@ -396,6 +397,7 @@ def _class_order(labels: pd.Series, classes: Sequence[str] | None) -> list[str]:
 
 
 def _work(n_bands: int, n_queries: int, dm_edges: np.ndarray, dt_edges: np.ndarray) -> np.ndarray:
+    """Scratch counts for :func:`_window_counts`, reused by the groups of one call."""
     return np.empty((n_bands, len(dt_edges) - 1, n_queries, len(dm_edges) - 1), np.float32)
 
 
