@@ -93,7 +93,8 @@ def test_reference_mode_matches_histogram2d_and_excludes_the_star_itself():
                 hist, _, _ = np.histogram2d(np.abs(ref[band][i] - ref[band][others]),
                                             np.abs(ref["period"][i] - ref["period"][others]),
                                             bins=[DM_EDGES, DT_EDGES])
-                np.testing.assert_allclose(images[i, 2 * k + b], hist / others.sum(), rtol=1e-6)  # i is not its own partner
+                # i is not its own partner: divided by the others of the class
+                np.testing.assert_allclose(images[i, 2 * k + b], hist / others.sum(), rtol=1e-6)
 
 
 def test_reference_mode_channel_order_follows_classes():
