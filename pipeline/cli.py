@@ -91,9 +91,9 @@ def cmd_dmdt(args) -> int:
         against = f"thesis: each star against the other stars of its own class in {args.catalog} (leaks the label)"
     elif args.reference is None:
         reference = stars
-        against = (f"all {len(stars)} cleaned stars of {args.catalog} themselves (each star left out of its own "
-                   "pairs): every star's class is among its partners' labels; pass --reference for images "
-                   "against a separate training set")
+        against = (f"all {len(stars)} cleaned stars of {args.catalog}: each star against every other star of the "
+                   "file, labelled ones of its own class included; pass --reference for images against a separate "
+                   "training set")
     else:
         reference = clean(load_catalog(args.reference), cleaning_config(args)).data
         against = f"the {len(reference)} labelled stars of {args.reference}, cleaned with the same options"
