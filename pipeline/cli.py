@@ -115,12 +115,27 @@ def cmd_clean(args) -> int:
 
 def cmd_dmdt(args) -> int:
     if args.mode == "thesis":
+        if args.reference is not None:
+            raise ConfigError("--reference is for --mode reference: thesis images pair each star with its own class")
         print(f"WARNING: {LEAK_WARNING}", file=sys.stderr)
     result = cleaned(args)
-    images = dmdt_images(result.data, mode=args.mode)
-    np.savez_compressed(args.out, images=images, ids=np.asarray(result.data["id"], dtype=str),
-                        labels=np.asarray(result.data["label"], dtype=str), mode=args.mode)
+    stars, reference = result.data, None
+    if args.mode == "thesis":
+        against = f"thesis: each star against the other stars of its own class in {args.catalog} (leaks the label)"
+    elif args.reference is None:
+        reference = stars
+        against = (f"all {len(stars)} cleaned stars of {args.catalog}: each star against every other star of the "
+                   "file, labelled ones of its own class included; pass --reference for images against a separate "
+                   "training set")
+    else:
+        reference = clean(load_catalog(args.reference), cleaning_config(args)).data
+        against = f"the {len(reference)} labelled stars of {args.reference}, cleaned with the same options"
+    images = dmdt_images(stars, mode=args.mode, reference=reference, classes=result.classes)
+    np.savez_compressed(args.out, images=images, ids=np.asarray(stars["id"], dtype=str),
+                        labels=np.asarray(stars["label"], dtype=str), mode=args.mode, reference=against,
+                        classes=np.asarray(result.classes, dtype=str))
     print(f"wrote {images.shape} {args.mode} dm-dt images to {args.out}")
+    print(f"pairs: {against}")
     return 0
 
 
@@ -236,9 +251,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_clean)
 
     p = sub.add_parser("dmdt", help="dm-dt images of the cleaned stars, saved as .npz",
-                       epilog=f"thesis mode: {LEAK_WARNING}")
+                       description="dm-dt images of the cleaned stars, saved as .npz (images, ids, labels, "
+                                   "mode, classes, and 'reference': what the stars were paired with).",
+                       epilog=f"reference mode without --reference compares each star with all the other "
+                              f"stars of --catalog, labels included; thesis mode: {LEAK_WARNING}")
     add_cleaning_arguments(p)
     p.add_argument("--mode", choices=DMDT_MODES, default="reference")
+    p.add_argument("--reference", type=Path, default=None,
+                   help="reference mode: a catalogue file of labelled stars (a training set), cleaned with the "
+                        "same options, to pair the stars with (default: all the stars of --catalog)")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_dmdt)
 

@@ -110,3 +110,32 @@ def test_train_runs_report_and_predict(ogle_csv, tmp_path):
     assert wrong.returncode == 2 and "expected a .csv or .parquet" in wrong.stderr
     missing = run_cli("report", "no-such-run", "--runs-dir", runs)
     assert missing.returncode == 2 and "no-such-run" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_reference_dmdt_against_a_training_file(ogle_csv, tmp_path, monkeypatch):
+    from pipeline import CleaningConfig, clean, dmdt_images, load_catalog
+
+    env = {"VSE_CACHE_DIR": str(tmp_path / "cache")}
+    monkeypatch.setenv("VSE_CACHE_DIR", env["VSE_CACHE_DIR"])
+    training = tmp_path / "training.csv"
+    pd.read_csv(ogle_csv).iloc[::2].to_csv(training, index=False)
+    assert "--reference" in run_cli("dmdt", "--help").stdout
+
+    itself, against = tmp_path / "itself.npz", tmp_path / "against.npz"
+    out = run_cli("dmdt", "--catalog", ogle_csv, "--classes", "ogle-5", "--out", itself, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "all " in str(np.load(itself)["reference"]) and "--reference" in str(np.load(itself)["reference"])
+    out = run_cli("dmdt", "--catalog", ogle_csv, "--classes", "ogle-5", "--reference", training, "--out", against,
+                  env=env)
+    assert out.returncode == 0, out.stderr
+    saved = np.load(against)
+    assert str(training) in str(saved["reference"])
+    config = CleaningConfig(classes="ogle-5")
+    stars, reference = clean(load_catalog(ogle_csv), config), clean(load_catalog(training), config).data
+    np.testing.assert_array_equal(saved["images"], dmdt_images(stars.data, reference=reference, classes=stars.classes))
+    assert list(saved["classes"]) == list(stars.classes) and saved["images"].shape[1] == len(stars.classes)
+    assert not np.array_equal(saved["images"], np.load(itself)["images"])
+
+    thesis = run_cli("dmdt", "--catalog", ogle_csv, "--mode", "thesis", "--reference", training, "--out", against,
+                     env=env)
+    assert thesis.returncode == 2 and "--reference is for --mode reference" in thesis.stderr
