@@ -140,8 +140,9 @@ def simulate(catalog: pd.DataFrame, survey: str = "ogle3", seed: int = 0, red_no
             rows = band == b
             signal[rows] = means[b][i] + np.interp(phase[rows], grid, templates[b][i], period=1.0)
         for p2, a2 in secondary:
+            start = rng.random()  # drawn either way, so a star's other draws do not depend on it
             if np.isfinite(p2[i]) and p2[i] > 0 and np.isfinite(a2[i]):
-                signal += 0.5 * a2[i] * np.cos(2 * np.pi * (times / p2[i] + rng.random()))
+                signal += 0.5 * a2[i] * np.cos(2 * np.pi * (times / p2[i] + start))
         if lpv[i]:
             amp = np.nanmax([amps[b][i] for b in spec.bands])
             signal += _red_noise(rng, times, period[i], red_noise * amp)
