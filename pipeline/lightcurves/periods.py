@@ -73,8 +73,9 @@ def best_period(time, mag, err=None, min_period: float = MIN_PERIOD, max_period:
                                 **_NIFTY)
     j = int(np.argmax(fine.power))
     f_best, p_best = (fine.freq()[j], fine.power[j]) if fine.power[j] > power[k] else (freq[k], power[k])
+    # min(.., 1): a noiseless curve's power can round to just above 1, outside Baluev's formula.
     fap = LombScargle(t, y, dy).false_alarm_probability(
-        p_best, method="baluev", minimum_frequency=freq[0], maximum_frequency=freq[-1])
+        min(p_best, 1.0), method="baluev", minimum_frequency=freq[0], maximum_frequency=freq[-1])
     return {"period": 1.0 / f_best, "power": float(p_best), "fap": float(fap), "n_obs": len(t)}
 
 
