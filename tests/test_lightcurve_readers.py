@@ -179,6 +179,13 @@ def test_generic_long_table_csv_and_parquet(tmp_path):
     for name in ("lc.csv", "lc.parquet"):
         lc = read_lightcurves(tmp_path / name)
         assert sniff_format(tmp_path / name) == "generic" and lc.data["flag"].tolist() == [0, 1, 0]
+        assert lc.time_scale == "MJD" and read_lightcurves(tmp_path / name, time_scale="BJD").time_scale == "BJD"
+
+
+def test_survey_files_keep_their_own_time_scale(tmp_path):
+    path = write(tmp_path / "crts.csv", CRTS_CSV)
+    with pytest.raises(CatalogError, match="its times are MJD"):
+        read_lightcurves(path, time_scale="HJD")
 
 
 def test_unknown_table_lists_expected_columns(tmp_path):

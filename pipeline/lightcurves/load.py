@@ -89,14 +89,26 @@ def _folder(path: Path) -> LightCurves:
     return out
 
 
-def read_lightcurves(path: str | os.PathLike, format: str | None = None) -> LightCurves:  # noqa: A002
-    """Read light curves from a file or folder in any supported format (sniffed unless ``format``)."""
+def read_lightcurves(path: str | os.PathLike, format: str | None = None,  # noqa: A002
+                     time_scale: str | None = None) -> LightCurves:
+    """Read light curves from a file or folder in any supported format (sniffed unless ``format``).
+
+    ``time_scale`` is needed only for generic tables, which cannot say theirs (MJD if not given);
+    survey files know their own, and a different ``time_scale`` for them is refused.
+    """
     path = Path(path)
     fmt = format or sniff_format(path)
     if fmt == "store":
-        return read_store(path)
-    if fmt == "folder":
-        return _folder(path)
-    if fmt not in FORMATS:
+        lcs = read_store(path)
+    elif fmt == "folder":
+        lcs = _folder(path)
+    elif fmt == "generic":
+        lcs = readers.read_generic(path, time_scale or "MJD")
+    elif fmt in FORMATS:
+        lcs = FORMATS[fmt](path)
+    else:
         raise CatalogError(f"{path}: format {fmt!r}; expected one of {[*FORMATS, 'store', 'folder']}")
-    return FORMATS[fmt](path)
+    if time_scale is not None and lcs.time_scale != time_scale:
+        raise CatalogError(f"{path}: its times are {lcs.time_scale} ({fmt} format); time_scale={time_scale!r} "
+                           "cannot be applied to them")
+    return lcs
