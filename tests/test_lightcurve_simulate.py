@@ -98,6 +98,12 @@ def test_too_faint_for_the_survey_means_no_epochs():
     assert len(lc) == 0 and lc.notes["dropped_below_depth"] > 0
 
 
+def test_star_without_a_magnitude_gets_no_epochs_and_is_counted():
+    lc = simulate(catalog().iloc[:3].assign(mag_I=[16.5, np.nan, 15.9]), "ogle3", seed=0)
+    assert sorted(lc.ids) == ["RRAB-1", "RRAB-3"] and lc.notes["stars_without_values"] == {"I": 1}
+    assert lc.notes["dropped_below_depth"] == 0
+
+
 def test_same_seed_same_curves_and_a_subset_keeps_its_stars_curves(tmp_path):
     cat = catalog()
     first, again, other = simulate(cat, "ztf", seed=11), simulate(cat, "ztf", seed=11), simulate(cat, "ztf", seed=12)

@@ -22,8 +22,9 @@ from .container import LightCurves
 
 #: Shortest period searched by default, days: below OGLE-III's shortest (0.042 d, delta Scuti).
 MIN_PERIOD = 0.04
-#: Frequency samples per periodogram peak width 1/baseline (VanderPlas 2018 suggests 5-10).
-SAMPLES_PER_PEAK = 10
+#: Frequency samples per periodogram peak width 1/baseline (VanderPlas 2018, ApJS 236, 16, suggests
+#: 5-10); the lower end, as the best peak is refined on a finer grid afterwards.
+SAMPLES_PER_PEAK = 5
 #: Fewest epochs a band needs to be searched.
 MIN_POINTS = 10
 #: Points of the fine grid laid over the best peak, +- one coarse step, to pin its frequency.

@@ -102,7 +102,8 @@ def _red_noise(rng, times, tau, rms):
 def simulate(catalog: pd.DataFrame, survey: str = "ogle3", seed: int = 0, red_noise: float = 0.2) -> LightCurves:
     """Observe every catalogue star with ``survey``'s cadence and noise; see the module docstring.
 
-    Epochs whose true magnitude is fainter than the survey's 5-sigma depth (error above 0.2 mag) are
+    A star without the mean magnitude or amplitude a band needs gets no epochs in it (counted per band
+    in ``notes["stars_without_values"]``). Epochs whose true magnitude is fainter than the survey's 5-sigma depth (error above 0.2 mag) are
     not detections and are left out (counted in
     ``notes["dropped_below_depth"]``), as a survey's own light curves leave them out: a star beyond
     a survey's reach has few or no epochs. Returns a :class:`LightCurves` with ``simulated=True``;
@@ -153,12 +154,14 @@ def simulate(catalog: pd.DataFrame, survey: str = "ogle3", seed: int = 0, red_no
         mag = signal + rng.normal(0.0, 1.0, size=len(times)) * err
         outlier = rng.random(len(times)) < spec.outlier_fraction
         mag[outlier] += rng.choice([-1.0, 1.0], size=outlier.sum()) * rng.uniform(0.3, 1.5, size=outlier.sum())
-        detected = signal <= np.array([spec.noise[b].m5 for b in band], dtype=np.float64)
-        undetected += int((~detected).sum())
+        finite = np.isfinite(signal)  # NaN where the catalogue lacks the band's magnitude or amplitude
+        detected = finite & (signal <= np.array([spec.noise[b].m5 for b in band], dtype=np.float64))
+        undetected += int((finite & ~detected).sum())
         parts.append(pd.DataFrame({"id": star_id, "time": times, "mag": mag, "err": err, "band": band,
                                    "flag": outlier.astype(np.int64)})[detected])
     columns = ["id", "time", "mag", "err", "band", "flag"]
     data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     notes = {"seed": int(seed), "band_sources": sources, "red_noise": red_noise, "cadence": spec.reference,
-             "flag": "1 = injected outlier", "dropped_below_depth": undetected}
+             "flag": "1 = injected outlier", "dropped_below_depth": undetected,
+             "stars_without_values": {b: int((~np.isfinite(means[b] + amps[b])).sum()) for b in spec.bands}}
     return LightCurves(data, spec.time_scale, f"simulated:{survey}", survey=survey, simulated=True, notes=notes)
