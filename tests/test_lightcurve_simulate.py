@@ -151,5 +151,7 @@ def test_secondary_period_is_added_at_its_period_and_amplitude():
 def test_unknown_survey_and_bad_period():
     with pytest.raises(ConfigError, match="unknown survey 'tess'"):
         simulate(catalog(), "tess")
+    with pytest.raises(CatalogError, match="'RRAB-1' appears more than once"):
+        simulate(catalog().iloc[[0, 0]], "ogle3")
     with pytest.raises(CatalogError, match="'RRAB-1' has period"):
         simulate(catalog().assign(period=0.0), "ogle3")

@@ -42,6 +42,12 @@ def test_subset_reads_only_its_partitions(tmp_path):
         read_store(root, ids=["nope"])
 
 
+def test_empty_store_reads_back_empty(tmp_path):
+    empty = LightCurves(curves().data.iloc[:0], "MJD", "none", simulated=True)
+    back = read_store(write_store(empty, tmp_path / "store"))
+    assert len(back) == 0 and back.simulated and list(back.data.columns) == ["id", "time", "mag", "err", "band"]
+
+
 def test_store_refuses_to_overwrite_and_needs_metadata(tmp_path):
     root = write_store(curves(), tmp_path / "store")
     with pytest.raises(CatalogError, match="already exists"):

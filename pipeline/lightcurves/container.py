@@ -36,6 +36,7 @@ class LightCurves:
     ``simulated`` marks curves made by :func:`pipeline.lightcurves.simulate` (SPEC section 6: simulated
     data are marked everywhere they appear); ``notes`` holds what a reader or the simulator wants a user
     to know (rows dropped by flags and why, which catalogue band stood in for a survey band).
+    Columns beyond ``id, time, mag, err, band, flag`` are dropped: readers keep what they need.
     """
 
     data: pd.DataFrame

@@ -255,8 +255,6 @@ def read_gaia_epoch(path: str | os.PathLike) -> LightCurves:
                            f"expected Gaia DR3 epoch photometry ({', '.join(_GAIA_COLUMNS)})")
     frame = pd.DataFrame({c: np.ma.filled(np.ma.asarray(table[c], dtype=float), np.nan)
                           for c in ("time", "mag", "flux_over_error")})
-    for column in ("time", "mag", "flux_over_error"):
-        frame[column] = _numbers(frame, column, path)
     rejected = _flags(table["rejected_by_photometry"], "rejected_by_photometry", path) | \
         _flags(table["rejected_by_variability"], "rejected_by_variability", path)
     no_mag = ~rejected & ~(np.isfinite(frame["mag"]) & (frame["flux_over_error"] > 0))

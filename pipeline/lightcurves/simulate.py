@@ -115,6 +115,10 @@ def simulate(catalog: pd.DataFrame, survey: str = "ogle3", seed: int = 0, red_no
     missing = [c for c in ("id", "period") if c not in catalog]
     if missing:
         raise CatalogError(f"catalogue columns {missing} are missing; found {list(catalog.columns)}")
+    duplicated = catalog["id"].astype(str).duplicated()
+    if duplicated.any():
+        raise CatalogError(f"catalogue id {catalog['id'][duplicated].iloc[0]!r} appears more than once; "
+                           "expected one row per star")
     period = catalog["period"].to_numpy(np.float64)
     bad = ~(np.isfinite(period) & (period > 0))
     if bad.any():

@@ -19,13 +19,14 @@ import shutil
 from pathlib import Path
 from urllib.parse import quote
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from pipeline.errors import CatalogError
 
-from .container import LightCurves
+from .container import COLUMNS, LightCurves
 
 METADATA_FILE = "_lightcurves.json"
 _PARTITIONING = ds.partitioning(pa.schema([("id", pa.string())]), flavor="hive")
@@ -89,7 +90,7 @@ def read_store(path: str | os.PathLike, ids=None) -> LightCurves:
         table = dataset.to_table()
     except (pa.ArrowInvalid, OSError) as exc:
         raise CatalogError(f"{root}: cannot read the light-curve store ({exc})") from exc
-    data = table.to_pandas()
+    data = table.to_pandas() if table.num_rows else pd.DataFrame(columns=list(COLUMNS))  # a store of no stars
     data["id"] = data["id"].astype(str)
     return LightCurves(data, meta["time_scale"], meta["source"], meta.get("survey"),
                        bool(meta.get("simulated", False)), meta.get("notes", {}))
