@@ -6,6 +6,7 @@ import time
 from contextlib import contextmanager
 
 import pipeline
+from benchmarks import lightcurves
 from pipeline import catalogs
 
 
@@ -35,6 +36,7 @@ def main() -> None:
     train = stars.sample(frac=0.8, random_state=0)
     with timed(f"dmdt_images({len(stars) - len(train):,} stars vs {len(train):,} reference)"):
         pipeline.dmdt_images(stars.drop(train.index), reference=train)
+    lightcurves.run(catalog)
 
 
 if __name__ == "__main__":
