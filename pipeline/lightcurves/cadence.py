@@ -7,6 +7,8 @@ aliases, not at any one field's actual log.
 
 Ground-based seasons are centred on the star's opposition (the date it culminates at midnight,
 from its right ascension) and last ~8 months; stars without ``ra`` get a random season phase.
+Whether the survey can see the star at all (ZTF does not reach the Magellanic Clouds) is ignored on
+purpose: any catalogue can be observed "as if by" any survey, to compare methods across cadences.
 
 Noise: ``err**2 = floor**2 + (0.04 - gamma) x + gamma x**2``, ``x = 10**(0.4 (m - m5))`` (Ivezic et al.
 2019, ApJ 873, 111, eq. 5: the source-photon and sky-background terms of a CCD, 0.2 mag at the 5-sigma

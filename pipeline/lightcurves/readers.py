@@ -240,7 +240,8 @@ def read_gaia_epoch(path: str | os.PathLike) -> LightCurves:
     path = Path(path)
     fmt = _GAIA_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise CatalogError(f"{path}: suffix {path.suffix!r}; expected one of {list(_GAIA_FORMATS)} for Gaia epoch photometry")
+        raise CatalogError(f"{path}: suffix {path.suffix!r}; expected one of {list(_GAIA_FORMATS)} "
+                           "for Gaia epoch photometry")
     if not path.is_file():
         raise CatalogError(f"{path}: no such file")
     try:
@@ -294,7 +295,8 @@ def read_asassn(path: str | os.PathLike) -> LightCurves:
     mags = pd.DataFrame({"mag": mag_text[~upper], "err": kept[columns["mag_err"]], "hjd": kept[columns["hjd"]]})
     hjd = _numbers(mags, "hjd", path)
     if len(hjd) and not np.all(hjd > MJD_ZERO_JD):
-        raise CatalogError(f"{path}: column 'HJD' holds {hjd.min():g}; expected full heliocentric JD (> {MJD_ZERO_JD:g})")
+        raise CatalogError(f"{path}: column 'HJD' holds {hjd.min():g}; "
+                           f"expected full heliocentric JD (> {MJD_ZERO_JD:g})")
     filt = columns.get("filter") or columns.get("phot_filter")
     band = kept[filt].astype(str).str.strip() if filt else "V"
     data = pd.DataFrame({"id": path.stem, "time": hjd - MJD_ZERO_JD, "mag": _numbers(mags, "mag", path),

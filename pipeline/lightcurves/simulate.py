@@ -103,8 +103,8 @@ def simulate(catalog: pd.DataFrame, survey: str = "ogle3", seed: int = 0, red_no
     """Observe every catalogue star with ``survey``'s cadence and noise; see the module docstring.
 
     A star without the mean magnitude or amplitude a band needs gets no epochs in it (counted per band
-    in ``notes["stars_without_values"]``). Epochs whose true magnitude is fainter than the survey's 5-sigma depth (error above 0.2 mag) are
-    not detections and are left out (counted in
+    in ``notes["stars_without_values"]``). Epochs whose true magnitude is fainter than the survey's
+    5-sigma depth (error above 0.2 mag) are not detections and are left out (counted in
     ``notes["dropped_below_depth"]``), as a survey's own light curves leave them out: a star beyond
     a survey's reach has few or no epochs. Returns a :class:`LightCurves` with ``simulated=True``;
     ``flag`` is 1 on injected outliers.
