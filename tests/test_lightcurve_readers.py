@@ -188,6 +188,20 @@ def test_survey_files_keep_their_own_time_scale(tmp_path):
         read_lightcurves(path, time_scale="HJD")
 
 
+def test_generic_table_names_a_bad_value(tmp_path):
+    path = write(tmp_path / "lc.csv", "id,time,mag,err,band\na,58000.1,15.2,0.01,r\na,yesterday,15.3,0.01,r\n")
+    with pytest.raises(CatalogError, match=r"lc.csv: column 'time' holds 'yesterday' \(row 2\); expected a number"):
+        read_lightcurves(path)
+
+
+def test_folder_of_macho_files(tmp_path):
+    header = "#Field Tile Seq RA(hour) Dec(deg) Filter\n#1 3444 614 5.02878 -69.171 {}\n#MJD Mag Err\n"
+    write(tmp_path / "lc_1.1.1.B.mjd", header.format("B") + "48823.4 -6.08 0.15\n48824.4 -6.05 0.15\n")
+    write(tmp_path / "lc_1.1.1.R.mjd", header.format("R") + "48823.4 -6.50 0.10\n")
+    lc = read_lightcurves(tmp_path)
+    assert lc.ids == ["lc_1.1.1"] and lc.bands == ["B", "R"] and len(lc) == 3 and lc.time_scale == "MJD"
+
+
 def test_unknown_table_lists_expected_columns(tmp_path):
     path = write(tmp_path / "x.csv", "a,b\n1,2\n")
     with pytest.raises(CatalogError, match=r"columns \['a', 'b'\] match no light-curve format; expected one of ztf"):

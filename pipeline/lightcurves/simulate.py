@@ -19,6 +19,9 @@ nearest band's amplitude (``_SUBSTITUTES``), recorded per band in ``notes["band_
 OGLE-III star "seen by ZTF in g" has its V mean magnitude and its I amplitude (OGLE-III gives no
 other). That ignores colour terms and the larger amplitudes of pulsators in bluer bands.
 
+The phase origin is random per star: the shape does not depend on it, and OGLE-III's ``T0`` is
+missing or a placeholder for many stars.
+
 Every star draws from its own generator, seeded by (seed, survey, id): the same seed gives the same
 curves, and a subset of the catalogue gives the same curves for the stars it keeps.
 """
