@@ -6,7 +6,7 @@ import time
 from contextlib import contextmanager
 
 import pipeline
-from benchmarks import dmdt
+from benchmarks import dmdt, lightcurves
 from pipeline import catalogs
 
 
@@ -38,6 +38,8 @@ def main() -> None:
         pipeline.dmdt_images(stars.drop(train.index), reference=train)
     print()
     dmdt.main()
+    print()
+    lightcurves.run(catalog)
 
 
 if __name__ == "__main__":

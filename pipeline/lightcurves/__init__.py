@@ -1,0 +1,40 @@
+"""Observed and simulated light curves (SPEC section 6).
+
+Container and store (``container``, ``store``), readers for survey files (``readers``, entry point
+``read_lightcurves`` in ``load``), survey cadences and noise (``cadence``), the simulator of catalogue
+stars (``simulate``), Lomb-Scargle period search (``periods``), folding and seed 002's phase curves
+(``folding``), Mahabal dm-dt images (``dmdt``). Nothing here imports torch.
+"""
+
+from .cadence import SURVEYS
+from .container import LightCurves, concat, join_catalog
+from .dmdt import PRESETS as DMDT_PRESETS
+from .dmdt import dmdt_image, dmdt_images
+from .folding import PhaseCurves, clean_seed002, fold, interpolate_phase, phase_curves
+from .load import read_lightcurves, sniff_format
+from .periods import best_period, find_periods, periodogram
+from .simulate import simulate
+from .store import read_store, write_store
+
+__all__ = [
+    "DMDT_PRESETS",
+    "SURVEYS",
+    "LightCurves",
+    "PhaseCurves",
+    "best_period",
+    "clean_seed002",
+    "concat",
+    "dmdt_image",
+    "dmdt_images",
+    "find_periods",
+    "fold",
+    "interpolate_phase",
+    "join_catalog",
+    "periodogram",
+    "phase_curves",
+    "read_lightcurves",
+    "read_store",
+    "simulate",
+    "sniff_format",
+    "write_store",
+]
