@@ -58,6 +58,24 @@ PRESETS: dict[str, dict[str, list[str]]] = {
         "SR": ["LPV/SRV"],
         "OSARG": ["LPV/OSARG"],
     },
+    # Richards et al. 2012's ASAS training set (pipeline.lightcurves.asas): raw labels are its
+    # Train_Class names. asas-8 keeps the classes this project has elsewhere, named as in ogle-10 and
+    # ztf-10; asas-28 keeps every class as it is (the paper's taxonomy).
+    "asas-8": {
+        "RRab": ["RR_Lyrae_FM"],
+        "RRc": ["RR_Lyrae_FO"],
+        "CEP": ["Classical_Cepheid"],
+        "Mira": ["Mira"],
+        "SR": ["Semireg_PV"],
+        "EW": ["W_Ursae_Maj"],
+        "EA": ["Beta_Persei"],
+        "DSCT": ["Delta_Scuti"],
+    },
+    "asas-28": {name: [name] for name in (
+        "Mira", "Classical_Cepheid", "RR_Lyrae_FM", "W_Ursae_Maj", "Semireg_PV", "LSP", "RSG", "Beta_Lyrae",
+        "SARG_B", "RR_Lyrae_FO", "Delta_Scuti", "Beta_Persei", "RV_Tauri", "ChemPeculiar", "Weakline_T_Tauri",
+        "Beta_Cephei", "RS_CVn", "RCB", "SARG_A", "PopII_Cepheid", "Herbig_AEBE", "Pulsating_Be",
+        "MultiMode_Cepheid", "ClassT_Tauri", "RR_Lyrae_DM", "S_Doradus", "SX_Phe", "Ellipsoidal")},
 }
 
 #: The preset a catalogue source starts with in the app and CLI.
