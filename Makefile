@@ -8,8 +8,13 @@ TORCH_SPEC ?= torch==2.13.0
 HOST ?= 127.0.0.1
 PORT ?= 5006
 CHROMIUM ?= /usr/bin/chromium
+# Built-in data sets (git-ignored); the app and tests read $VSE_DATA_DIR, so a moved folder still works.
+DATA_DIR ?= .data
+export VSE_DATA_DIR := $(abspath $(DATA_DIR))
+ASAS_SDIST := mltsp-0.3.3.tar.gz
+ASAS := $(DATA_DIR)/asas/labels.csv
 
-.PHONY: serve test install browser benchmark clean
+.PHONY: serve test install browser benchmark clean data
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +25,19 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-serve: install
+# The ASAS training set of Richards et al. 2012 from the mltsp==0.3.3 sdist on PyPI: its setup.py
+# imports numpy and Cython, hence --no-build-isolation with Cython (the `data` extra) in the venv.
+# The md5 of the inner tarball is checked before the store is written (pipeline/lightcurves/asas.py).
+$(ASAS): pipeline/lightcurves/asas.py | $(VENV)/.installed
+	$(PY) -c "import Cython, setuptools" 2>/dev/null || $(PY) -m pip install --quiet -e ".[data]"
+	mkdir -p $(DATA_DIR)/download
+	test -f $(DATA_DIR)/download/$(ASAS_SDIST) || $(PY) -m pip download --quiet --no-deps \
+		--no-build-isolation --no-binary :all: mltsp==0.3.3 -d $(DATA_DIR)/download
+	$(PY) -m pipeline.lightcurves.asas $(DATA_DIR)/download/$(ASAS_SDIST) --out $(DATA_DIR)/asas
+
+data: $(ASAS)
+
+serve: install data
 	$(VENV)/bin/panel serve explorer/app.py --address $(HOST) --port $(PORT) \
 		--allow-websocket-origin=$(HOST):$(PORT) --allow-websocket-origin=localhost:$(PORT)
 
@@ -29,7 +46,7 @@ browser:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 		else echo "Chromium is missing: install Debian's 'chromium' package (sudo apt-get install chromium)"; exit 1; fi; }
 
-test: install browser
+test: install browser data
 	$(PY) -m pytest
 
 benchmark: install

@@ -135,9 +135,9 @@ def prepare_asas(sdist: str | os.PathLike, out: str | os.PathLike | None = None,
     lcs.notes = {"citation": CITATION, "md5": md5, "epochs": int(len(lcs)), "stars": int(labels.shape[0])}
     out.mkdir(parents=True, exist_ok=True)
     write_store(lcs, out / STORE_DIR, overwrite=(out / STORE_DIR).exists())
-    labels.to_csv(out / LABELS_FILE, index=False)
     (out / "SOURCE.json").write_text(json.dumps({"citation": CITATION, "sdist": SDIST, "md5": md5,
                                                  "licence": "Modified BSD (mltsp)"}, indent=1))
+    labels.to_csv(out / LABELS_FILE, index=False)  # last: `make data` takes it as "done"
     return out
 
 
