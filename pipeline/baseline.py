@@ -55,6 +55,7 @@ def tree_baseline(
     random_state: int = 0,
     callbacks: Sequence = (),
     stop: threading.Event | None = None,
+    features: pd.DataFrame | None = None,
 ) -> BaselineResult:
     """Fit ``HistGradientBoostingClassifier`` (default settings; NaN handled natively) per fold.
 
@@ -62,16 +63,24 @@ def tree_baseline(
     index arrays into ``stars``, the ones the networks use; ``columns`` picks a subset of
     :func:`catalog_features` (all of them by default). ``callbacks`` hear ``on_fold_start`` and
     ``on_fold_end`` as for the networks; ``stop`` ends it between folds, keeping the finished ones.
+    ``features`` replaces the catalogue features with numbers of the caller's, one row per star in the
+    order of ``stars`` (e.g. ``pipeline.lightcurves.features.lightcurve_features`` of observed curves),
+    so the same trees and folds score what the light curves themselves say.
     """
     if not folds:
         raise ConfigError("the tree baseline needs at least one (train, validation) fold")
     classes = [str(c) for c in classes]
-    features = catalog_features(stars)
-    columns = list(features.columns if columns is None else columns)
+    if features is None:
+        features, kind = catalog_features(stars), "catalogue features"
+    else:
+        kind = "columns of the given features"
+        if len(features) != len(stars):
+            raise ConfigError(f"got {len(features)} feature rows for {len(stars)} stars; expected one row per star")
+    columns = list(features.select_dtypes("number").columns if columns is None else columns)
     unknown = [c for c in columns if c not in features.columns]
     if unknown or not columns:
         raise ConfigError(
-            f"baseline columns {unknown or columns} are not catalogue features; available: "
+            f"baseline columns {unknown or columns} are not {kind}; available: "
             f"{list(features.columns)}"
         )
     x = features[columns].to_numpy(np.float64)
