@@ -3,13 +3,16 @@
 Container and store (``container``, ``store``), readers for survey files (``readers``, entry point
 ``read_lightcurves`` in ``load``), survey cadences and noise (``cadence``), the simulator of catalogue
 stars (``simulate``), Lomb-Scargle period search (``periods``), folding and seed 002's phase curves
-(``folding``), Mahabal dm-dt images (``dmdt``). Nothing here imports torch.
+(``folding``), Mahabal dm-dt images (``dmdt``), light-curve features (``features``), and the built-in
+ASAS training set of Richards et al. 2012 (``asas``). Nothing here imports torch.
 """
 
+from .asas import load_asas
 from .cadence import SURVEYS
 from .container import LightCurves, concat, join_catalog
 from .dmdt import PRESETS as DMDT_PRESETS
 from .dmdt import dmdt_image, dmdt_images
+from .features import feature_names, lightcurve_features
 from .folding import PhaseCurves, clean_seed002, fold, interpolate_phase, phase_curves
 from .load import read_lightcurves, sniff_format
 from .periods import best_period, find_periods, periodogram
@@ -26,10 +29,13 @@ __all__ = [
     "concat",
     "dmdt_image",
     "dmdt_images",
+    "feature_names",
     "find_periods",
     "fold",
     "interpolate_phase",
     "join_catalog",
+    "lightcurve_features",
+    "load_asas",
     "periodogram",
     "phase_curves",
     "read_lightcurves",

@@ -78,9 +78,9 @@ def _is_period(name: str) -> bool:
 def lightcurve_features(lcs: LightCurves, min_points: int = MIN_POINTS) -> pd.DataFrame:
     """One row per star and band: ``id, band`` and the features of :func:`feature_names`.
 
-    Bands with fewer than ``min_points`` epochs or non-finite values raise: a NaN feature row would
-    otherwise sit in a training set looking like a star. Epochs with non-finite mag or err are dropped
-    first and counted in ``attrs["dropped_epochs"]``.
+    A band with fewer than ``min_points`` usable epochs raises, naming the star: its features would be
+    noise sitting in a training set looking like a star. Epochs with non-finite values or ``err <= 0``,
+    and repeated times, are dropped first and counted in ``attrs["dropped_epochs"]``.
     """
     if min_points < 2:
         raise ConfigError(f"min_points {min_points}; expected at least 2 epochs per band")
@@ -93,11 +93,12 @@ def lightcurve_features(lcs: LightCurves, min_points: int = MIN_POINTS) -> pd.Da
         good = np.isfinite(t) & np.isfinite(m) & np.isfinite(e) & (e > 0)
         dropped += int((~good).sum())
         t, m, e = t[good], m[good], e[good]
+        # Repeated times break light-curve's strictly-sorted-time contract: keep the first epoch of each.
+        t, first = np.unique(t, return_index=True)
+        dropped += len(m) - len(t)
         if len(t) < min_points:
             raise ConfigError(f"{lcs.source}: star {star_id!r} band {band!r} has {len(t)} usable epochs; "
                               f"expected at least {min_points} for light-curve features")
-        # Duplicate times (two frames of one night) break light-curve's sorted-time contract: keep the first.
-        t, first = np.unique(t, return_index=True)
         values = extractor(t, m[first], e[first], sorted=True, check=True)
         values[period_columns] = np.log10(values[period_columns])
         keys.append((star_id, band))
