@@ -157,7 +157,8 @@ def load_asas(path: str | os.PathLike | None = None) -> tuple[LightCurves, pd.Da
     root = Path(path) if path is not None else data_dir() / "asas"
     labels_file = root / LABELS_FILE
     if not labels_file.is_file() or not (root / STORE_DIR).is_dir():
-        raise CatalogError(f"{root}: the ASAS training set is missing (no {LABELS_FILE} and {STORE_DIR}/); {_MAKE_DATA}")
+        raise CatalogError(f"{root}: the ASAS training set is missing (no {LABELS_FILE} and {STORE_DIR}/); "
+                           f"{_MAKE_DATA}")
     lcs = read_store(root / STORE_DIR)
     labels = pd.read_csv(labels_file, dtype=str)
     if list(labels.columns) != ["id", "raw_label"]:
