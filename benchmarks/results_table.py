@@ -11,19 +11,22 @@ from pipeline.runs import list_runs, open_run
 #: Row names, in the table's order within each class preset.
 NAMES = {
     "tree_baseline": "gradient-boosted trees (catalogue features)",
+    "tree_baseline_lightcurves": "gradient-boosted trees (light-curve features)",
     "cnn2d": "2D-CNN, reference dm-dt",
     "cnn2d_features": "2D-CNN + catalogue branch, reference dm-dt",
     "cnn_lstm": "CNN-LSTM (thesis), light curve",
     "cnn_lstm_features": "CNN-LSTM + catalogue branch",
     "leak": "2D-CNN, **thesis dm-dt (leaks the label)**",
 }
-PRESET_ORDER = ("ogle-5", "ogle-10", "ztf-5", "ztf-10")
+PRESET_ORDER = ("ogle-5", "ogle-10", "ztf-5", "ztf-10", "asas-8", "asas-28")
 
 
 def row(run) -> dict:
     config = run.config
     folds = pd.DataFrame(run.metrics["folds"]).set_index("fold")
     kind = "leak" if config.get("leaks_label") else config["model"]
+    if str(config.get("inputs", "")).startswith("light-curve features"):  # benchmarks.asas
+        kind += "_lightcurves"
     minutes = (pd.Timestamp(run.status["ended"]) - pd.Timestamp(run.status["started"])).total_seconds() / 60
     return {
         "classes": config.get("label_map"),
