@@ -9,7 +9,8 @@ from pipeline import labels
 from pipeline.baseline import tree_baseline
 from pipeline.crossval import make_folds
 from pipeline.errors import ConfigError
-from pipeline.lightcurves import LightCurves, feature_names, lightcurve_features, load_asas
+from pipeline.lightcurves import LightCurves, feature_names, lightcurve_features
+from pipeline.lightcurves.asas import load_asas
 
 
 def nightly(star, period, amp, n=300, seed=0, offset=0.0):

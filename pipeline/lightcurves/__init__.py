@@ -4,10 +4,10 @@ Container and store (``container``, ``store``), readers for survey files (``read
 ``read_lightcurves`` in ``load``), survey cadences and noise (``cadence``), the simulator of catalogue
 stars (``simulate``), Lomb-Scargle period search (``periods``), folding and seed 002's phase curves
 (``folding``), Mahabal dm-dt images (``dmdt``), light-curve features (``features``), and the built-in
-ASAS training set of Richards et al. 2012 (``asas``). Nothing here imports torch.
+ASAS training set of Richards et al. 2012 (``asas``, imported as ``pipeline.lightcurves.asas``: it is also
+the ``python -m`` step of ``make data``, which must not be imported twice). Nothing here imports torch.
 """
 
-from .asas import load_asas
 from .cadence import SURVEYS
 from .container import LightCurves, concat, join_catalog
 from .dmdt import PRESETS as DMDT_PRESETS
@@ -35,7 +35,6 @@ __all__ = [
     "interpolate_phase",
     "join_catalog",
     "lightcurve_features",
-    "load_asas",
     "periodogram",
     "phase_curves",
     "read_lightcurves",
