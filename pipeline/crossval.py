@@ -265,7 +265,11 @@ def cross_validate(
                     cb.on_fold_start(number, len(folds))
                 train, val = stars.iloc[train_idx], stars.iloc[val_idx]
                 x_train = model_inputs(config.model, train, train, classes, config.dmdt_mode)
+                if stop is not None and stop.is_set():  # building inputs takes long on big catalogues
+                    break
                 x_val = model_inputs(config.model, val, train, classes, config.dmdt_mode)
+                if stop is not None and stop.is_set():
+                    break
                 train_arrays = Arrays(x_train, y[train_idx], _features(config.model, train))
                 val_arrays = Arrays(x_val, y[val_idx], _features(config.model, val))
                 seed_everything(config.seed + number)
@@ -306,7 +310,7 @@ def predict(run: runs.Run, stars: pd.DataFrame) -> pd.DataFrame:
                           "being classified; it cannot classify new stars")
     if not run.folds:
         raise ConfigError(f"run {run.run_id} has no finished fold to predict with")
-    reference = read_stars(run)
+    reference = read_stars(run.path)
     classes = run.classes
     spec = run_inputs(run, reference)
     stars = ordered_inputs(spec, stars, "the catalogue to classify")
@@ -334,17 +338,17 @@ def predict(run: runs.Run, stars: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def read_stars(run: runs.Run) -> pd.DataFrame:
-    """The run's cleaned stars with their fold (``stars.parquet``); RunError when missing or corrupt."""
-    path = run.path / STARS_FILE
+def read_stars(run_path: str | Path) -> pd.DataFrame:
+    """A run's cleaned stars with their fold (``stars.parquet``); RunError when missing or corrupt."""
+    path = Path(run_path) / STARS_FILE
     try:
         stars = pd.read_parquet(path)
     except (OSError, ValueError) as err:  # pyarrow's errors are OSError or ValueError subclasses
-        raise RunError(f"{run.path}: {STARS_FILE} is missing or corrupt ({err}); expected the run's "
-                            "cleaned stars with columns id, label, fold and the catalogue columns") from None
+        raise RunError(f"{path.parent}: {STARS_FILE} is missing or corrupt ({err}); expected the run's "
+                       "cleaned stars with columns id, label, fold and the catalogue columns") from None
     missing = [c for c in ("id", "label", "fold") if c not in stars.columns]
     if missing:
-        raise RunError(f"{run.path}: {STARS_FILE} lacks columns {missing}; expected the run's cleaned stars")
+        raise RunError(f"{path.parent}: {STARS_FILE} lacks columns {missing}; expected the run's cleaned stars")
     return stars
 
 
