@@ -97,3 +97,140 @@ def test_predict_refuses_a_catalogue_without_the_trained_bands(features_run, sta
     foreign = data.drop(columns="label").iloc[:20].rename(columns=renamed)
     with pytest.raises(ConfigError, match=f"lacks column\\(s\\) {missing} "):
         predict(features_run, foreign)
+
+
+# -------------------------------------------------------------------------------- catalogue files
+
+def run_cli(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "pipeline", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=300)
+
+
+def _boolean_period(folder, csv):
+    frame = pd.read_csv(csv)
+    frame["Per"] = frame["Per"] > 1
+    frame.to_parquet(folder / "boolean.parquet")
+    return folder / "boolean.parquet"
+
+
+def _folder(folder, csv):
+    (folder / "catalogue.csv").mkdir()
+    return folder / "catalogue.csv"
+
+
+def _gzip_named_csv(folder, csv):
+    (folder / "really-gzip.csv").write_bytes(gzip.compress(csv.read_bytes()))
+    return folder / "really-gzip.csv"
+
+
+def _csv_gz(folder, csv):
+    (folder / "table.csv.gz").write_bytes(gzip.compress(csv.read_bytes()))
+    return folder / "table.csv.gz"
+
+
+def _bare_gz(folder, csv):
+    (folder / "table.gz").write_bytes(gzip.compress(csv.read_bytes()))
+    return folder / "table.gz"
+
+
+def _truncated_gz(folder, csv):
+    (folder / "cut.csv.gz").write_bytes(gzip.compress(csv.read_bytes())[:200])
+    return folder / "cut.csv.gz"
+
+
+#: (case, how to make the file from the reference CSV, expected text in the error; None: it loads)
+CATALOGUE_CASES = [
+    ("boolean period column", _boolean_period, "column 'Per' (period) holds true/false values"),
+    ("folder given as catalogue", _folder, "catalogue.csv: is a folder; expected a catalogue file"),
+    ("gzip bytes under .csv", _gzip_named_csv, None),
+    (".csv.gz", _csv_gz, None),
+    (".gz", _bare_gz, None),
+    ("truncated .csv.gz", _truncated_gz, "cannot parse as CSV"),
+]
+
+
+@pytest.mark.parametrize("case, make, expected", CATALOGUE_CASES, ids=[c[0] for c in CATALOGUE_CASES])
+def test_hostile_catalogue(tmp_path, ztf_csv, case, make, expected):
+    path = make(tmp_path, ztf_csv)
+    out = run_cli("clean", "--catalog", path, "--classes", "ztf-5", env={"VSE_CACHE_DIR": str(tmp_path / "cache")})
+    assert "Traceback" not in out.stderr
+    if expected is None:
+        reference = run_cli("clean", "--catalog", ztf_csv, "--classes", "ztf-5",
+                            env={"VSE_CACHE_DIR": str(tmp_path / "cache")})
+        assert out.returncode == 0, out.stderr
+        assert out.stdout == reference.stdout.replace(str(ztf_csv), str(path))
+    else:
+        assert out.returncode == 2 and out.stderr.startswith("error: ") and expected in out.stderr, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1
+
+
+# -------------------------------------------------------------------------------- arguments and damaged runs
+
+@pytest.fixture(scope="module")
+def cli_run(ztf_csv, tmp_path_factory):
+    """A complete 2-fold cnn_lstm run trained from the terminal: (runs folder, run id)."""
+    runs = tmp_path_factory.mktemp("cli-runs")
+    train = run_cli("train", "--catalog", ztf_csv, "--classes", "ztf-5", "--model", "cnn_lstm", "--folds", "2",
+                    "--epochs", "1", "--batch-size", "16", "--runs-dir", runs)
+    assert train.returncode == 0, train.stderr
+    return runs, next(runs.iterdir()).name
+
+
+def _remove(name):
+    return lambda run: (run / name).unlink()
+
+
+def _garble(name):
+    return lambda run: (run / name).write_bytes(b"not what it should be")
+
+
+#: (case, damage done to a copy of the run or None, arguments ({csv}, {runs}, {run}, {tmp} filled in),
+#: expected text in stderr; exit code 2 unless the text is None, then 0)
+ARGUMENT_CASES = [
+    ("runs-dir is a file", None, "train --catalog {csv} --model cnn_lstm --runs-dir {csv}",
+     "is a file; expected a folder for the runs"),
+    ("runs-dir below a file", None, "train --catalog {csv} --model cnn_lstm --runs-dir {csv}/runs",
+     "is a file, so no folder can be made below it"),
+    ("runs-dir parent missing", None, "train --catalog {csv} --model cnn_lstm --runs-dir {tmp}/no/runs",
+     "its parent folder"),
+    ("negative seed", None, "clean --catalog {csv} --seed -1", "-1 is not a seed"),
+    ("dmdt --out into a missing folder", None, "dmdt --catalog {csv} --out {tmp}/no/images.npz",
+     "does not exist; create it first"),
+    ("predict --out into a missing folder", None, "predict {run} --catalog {csv} --out {tmp}/no/p.csv --runs-dir {runs}",
+     "does not exist; create it first"),
+    ("predict --out is the catalogue", None, "predict {run} --catalog {csv} --out {csv} --runs-dir {runs}",
+     "is an input"),
+    ("predict --out inside the run", None,
+     "predict {run} --catalog {csv} --out {runs}/{run}/stars.parquet --runs-dir {runs}", "is inside an input"),
+    ("stars.parquet missing", _remove("stars.parquet"),
+     "predict {run} --catalog {csv} --out {tmp}/p.csv --runs-dir {runs}", "stars.parquet is missing or corrupt"),
+    ("stars.parquet corrupt", _garble("stars.parquet"),
+     "predict {run} --catalog {csv} --out {tmp}/p.csv --runs-dir {runs}", "stars.parquet is missing or corrupt"),
+    ("weights corrupt", _garble("model_fold2.pt"),
+     "predict {run} --catalog {csv} --out {tmp}/p.csv --runs-dir {runs}", "weights file of fold 2 is corrupt"),
+    ("report without metrics.json", _remove("metrics.json"), "report {run} --runs-dir {runs}", None),
+    ("predict without metrics.json", _remove("metrics.json"),
+     "predict {run} --catalog {csv} --out {tmp}/p.csv --runs-dir {runs}", None),
+]
+
+
+@pytest.mark.parametrize("case, damage, args, expected", ARGUMENT_CASES, ids=[c[0] for c in ARGUMENT_CASES])
+def test_hostile_arguments(tmp_path, ztf_csv, cli_run, case, damage, args, expected):
+    import shutil
+
+    runs, run_id = cli_run
+    copy = tmp_path / "runs"
+    shutil.copytree(runs, copy)
+    if damage is not None:
+        damage(copy / run_id)
+    argv = args.format(csv=ztf_csv, runs=copy, run=run_id, tmp=tmp_path).split()
+    out = run_cli(*argv)
+    assert "Traceback" not in out.stderr
+    if expected is None:
+        assert out.returncode == 0, out.stderr
+    else:
+        assert out.returncode == 2 and expected in out.stderr, out.stderr
+        assert "weights_only" not in out.stderr
+        lines = out.stderr.strip().splitlines()
+        assert [line for line in lines if "error: " in line] == lines[-1:]  # one error line, after argparse's usage
+    assert ztf_csv.read_bytes().startswith(b"ID,")  # no case wrote over the catalogue
