@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import io
 import json
 import os
 import socket
@@ -263,8 +264,11 @@ class RunWriter:
                 f"{self._classes}, got shape {counts.shape}"
             )
         if weights is not None:
-            state = {k: v.detach().cpu() for k, v in weights.items()}
-            atomic_write(self.path / weights_file(fold), lambda h: torch.save(state, h))
+            # Serialised in memory first: torch.save turns a full disk into an opaque RuntimeError,
+            # a plain write gives the OSError that says "no space left on device".
+            buffer = io.BytesIO()
+            torch.save({k: v.detach().cpu() for k, v in weights.items()}, buffer)
+            atomic_write(self.path / weights_file(fold), lambda h: h.write(buffer.getbuffer()))
         all_predictions = pd.concat([*self._predictions, predictions], ignore_index=True)
         atomic_write(self.path / PREDICTIONS, lambda h: all_predictions.to_parquet(h, index=False))
         stacked = np.stack([*self._confusion, counts])

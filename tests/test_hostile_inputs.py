@@ -234,3 +234,84 @@ def test_hostile_arguments(tmp_path, ztf_csv, cli_run, case, damage, args, expec
         lines = out.stderr.strip().splitlines()
         assert [line for line in lines if "error: " in line] == lines[-1:]  # one error line, after argparse's usage
     assert ztf_csv.read_bytes().startswith(b"ID,")  # no case wrote over the catalogue
+
+
+def test_predict_on_an_interrupted_run_says_it_averaged_only_finished_folds(stars, ztf_csv, tmp_path):
+    import json
+    import threading
+
+    import pyarrow.parquet as pq
+
+    from pipeline.training import Callback
+
+    class StopInFold2(Callback):
+        def __init__(self, stop):
+            self.stop = stop
+
+        def on_batch_end(self, state):
+            if state.fold == 2:
+                self.stop.set()
+
+    data, classes = stars
+    stop = threading.Event()
+    run = cross_validate(data, classes, CrossValConfig(model="cnn_lstm", folds=3, train=quick()),
+                         runs_dir=tmp_path / "runs", callbacks=[StopInFold2(stop)], stop=stop).run
+    assert run.state == "interrupted" and run.folds == [1]
+    for out in (tmp_path / "p.parquet", tmp_path / "p.csv"):
+        predicted = run_cli("predict", run.path, "--catalog", ztf_csv, "--out", out)
+        assert predicted.returncode == 0, predicted.stderr
+        assert "is interrupted: the probabilities average only its 1 finished fold model(s) (folds 1) of 3" \
+            in predicted.stderr
+    saved = json.loads(pq.read_schema(tmp_path / "p.parquet").metadata[b"variable_star_explorer"])
+    assert saved == {"run_id": run.run_id, "run_state": "interrupted", "folds_averaged": [1], "folds_planned": 3,
+                     "classes": classes}
+    assert json.loads((tmp_path / "p.csv.json").read_text()) == saved
+
+
+def _unshare_works() -> bool:
+    try:
+        return subprocess.run(["unshare", "-rm", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+needs_unshare = pytest.mark.skipif(not _unshare_works(), reason="needs unshare -rm (user and mount namespaces) "
+                                   "to mount a small or read-only filesystem without root")
+
+
+def _in_mount(mount, options, *commands):
+    """Run ``python -m pipeline`` commands, each an argument list, with a fresh tmpfs mounted on
+    ``mount`` (private to them); each command's exit code follows its output as ``rc=N``."""
+    script = " ; ".join(f"{sys.executable} -m pipeline " + " ".join(f"'{a}'" for a in map(str, args))
+                        + ' ; echo "rc=$?" >&2' for args in commands)
+    return subprocess.run(["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o {options} tmpfs {mount} && {script}"],
+                          capture_output=True, text=True, env=os.environ, timeout=300)
+
+
+@needs_unshare
+def test_a_read_only_runs_dir_is_one_line(tmp_path, ztf_csv):
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    out = _in_mount(mount, "ro,size=1m", ["train", "--catalog", ztf_csv, "--model", "cnn_lstm", "--runs-dir", mount])
+    assert "rc=2" in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert f"--runs-dir {mount}: cannot write there (read-only file system)" in out.stderr
+
+
+@needs_unshare
+def test_a_full_disk_keeps_the_finished_folds(tmp_path, ztf_csv, cli_run):
+    runs, run_id = cli_run
+    sizes = {p.name: p.stat().st_size for p in (runs / run_id).iterdir()}
+    # Room for everything fold 1 writes, but not for fold 2's weights as well.
+    room = sum(sizes.values()) - sizes["metrics.json"] - sizes["model_fold2.pt"] // 2
+    mount = tmp_path / "small"
+    mount.mkdir()
+    train = ["train", "--catalog", ztf_csv, "--classes", "ztf-5", "--model", "cnn_lstm", "--folds", "2", "--epochs",
+             "1", "--batch-size", "16", "--runs-dir", mount / "runs"]
+    out = _in_mount(mount, f"size={room // 4096 * 4096 + 8192}", train, ["runs", "--runs-dir", mount / "runs"])
+    assert "Traceback" not in out.stderr, out.stderr
+    train_err, runs_err = out.stderr.split("rc=", 1)
+    assert runs_err.startswith("2") and train_err.strip().splitlines()[-1].startswith("error: "), out.stderr
+    assert "no space left on device; the run keeps the folds finished before it" in train_err
+    listed = [line for line in out.stdout.splitlines() if "cnn_lstm" in line]
+    assert len(listed) == 1 and " failed " in listed[0] and " 1 " in listed[0], out.stdout  # fold 1 kept
+    assert "No space left on device" in listed[0]
