@@ -315,3 +315,35 @@ def test_a_full_disk_keeps_the_finished_folds(tmp_path, ztf_csv, cli_run):
     listed = [line for line in out.stdout.splitlines() if "cnn_lstm" in line]
     assert len(listed) == 1 and " failed " in listed[0] and " 1 " in listed[0], out.stdout  # fold 1 kept
     assert "No space left on device" in listed[0]
+
+
+# -------------------------------------------------------------------------------- run files
+
+def test_run_files_are_group_readable_and_stale_temps_go(tmp_path):
+    from pipeline.runs import atomic_write, create
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".status.json.{int(dead.stdout)}.x1y2.tmp"  # left by a killed writer
+    live = tmp_path / f".status.json.{os.getpid()}.a1b2.tmp"  # a write in progress, not to be touched
+    stale.write_bytes(b"half")
+    live.write_bytes(b"half")
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "status.json", lambda h: h.write(b"{}"))
+        writer = create(tmp_path / "runs", {"model": "cnn_lstm", "classes": ["a", "b"]})
+    finally:
+        os.umask(old)
+    assert not stale.exists() and live.exists()
+    for path in (tmp_path / "status.json", writer.path / "config.json", writer.path / "status.json"):
+        assert path.stat().st_mode & 0o777 == 0o644, path
+
+
+def test_a_runs_folder_inside_the_runs_folder_is_not_a_corrupt_run(tmp_path):
+    from pipeline.runs import create
+
+    create(tmp_path / "runs", {"model": "cnn_lstm", "classes": ["a", "b"]})
+    inner = create(tmp_path / "runs" / "older", {"model": "cnn2d", "classes": ["a", "b"]})
+    (tmp_path / "runs" / "broken").mkdir()  # a folder with nothing of a run: still reported
+    listing = list_runs(tmp_path / "runs")
+    assert sorted(listing["status"]) == ["corrupt", "running"] and "older" not in set(listing["run_id"])
+    assert list_runs(tmp_path / "runs" / "older")["run_id"].tolist() == [inner.run_id]
