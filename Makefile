@@ -20,9 +20,9 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# python -m explorer: panel serve on $(HOST) only, with the websocket message size uploads need
 serve: install
-	$(VENV)/bin/panel serve explorer/app.py --address $(HOST) --port $(PORT) \
-		--allow-websocket-origin=$(HOST):$(PORT) --allow-websocket-origin=localhost:$(PORT)
+	$(PY) -m explorer --address $(HOST) --port $(PORT)
 
 browser:
 	@test -x $(CHROMIUM) || { \

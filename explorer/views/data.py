@@ -13,10 +13,11 @@ import panel as pn
 import param
 from holoviews.operation.datashader import datashade, dynspread
 
-from explorer.state import REMOVED_COLOR, ExplorerState
+from explorer import uploads
+from explorer.state import REMOVED_COLOR, ExplorerState, data_dirs
 from pipeline.cleaning import KEPT
 
-from .common import View
+from .common import View, safe
 
 #: Cleaning steps whose columns a catalogue may lack, and the setting each is driven by.
 OPTIONAL_STEPS = {"min_detections": "min_obs", "period_confidence": "max_log_fap", "goodness_of_fit": "min_r2"}
@@ -76,7 +77,7 @@ class DataView(View):
         self._builtin = pn.widgets.Button(label="Load OGLE-III (built-in)", color="primary", sizing_mode="stretch_width")
         self._builtin.on_click(lambda _: state.load("ogle3", name="OGLE-III"))
         self._path = pn.widgets.TextInput(label="Catalogue file on the server",
-                                          placeholder="/data/Table2.txt, table2.dat, .csv, .parquet, .fits",
+                                          placeholder=f"{data_dirs()[0] / 'Table2.txt'}, table2.dat, .csv, .parquet, .fits",
                                           sizing_mode="stretch_width")
         self._path_button = pn.widgets.Button(label="Load file", sizing_mode="stretch_width")
         self._path_button.on_click(self._load_path)
@@ -100,7 +101,8 @@ class DataView(View):
             state.param.min_obs_comparison, label="Detections comparison", width=120, margin=(0, 10, 10, 10))
         controls = pn.Column(
             "### Catalogue", self._source, self._builtin, self._path, self._path_button,
-            pn.pane.Markdown("Or upload a file (a CDS `table2.dat` with its `ReadMe`; up to ~20 MB):", margin=(5, 10, 0, 10)),
+            pn.pane.Markdown(f"Or upload a file (a CDS `table2.dat` with its `ReadMe`; at most {uploads.limit_text()} "
+                             "in all):", margin=(5, 10, 0, 10)),
             self._upload,
             "### Labels",
             pn.widgets.Select.from_param(state.param.preset, label="Label preset", width=280),
@@ -140,7 +142,7 @@ class DataView(View):
         if not path:
             self.state.error = "Type the path of a catalogue file on the server first."
             return
-        self.state.load(path)
+        self.state.load_server_file(path)
 
     def _load_upload(self, event):
         if not event.new:
@@ -157,12 +159,12 @@ class DataView(View):
             self._source.object = "No catalogue loaded."
             self._summary.object = ""
             return
-        self._source.object = f"**{state.source_name}**: {len(state.catalog):,} stars, band `{state.band}`"
+        self._source.object = f"**{safe(state.source_name)}**: {len(state.catalog):,} stars, band **{safe(state.band)}**"
         counts = result.data["label"].value_counts()
         per_class = ", ".join(f"{c} {counts.get(c, 0):,}" for c in result.classes)
         self._summary.object = (f"### {len(result.data):,} of {len(state.catalog):,} stars kept\n"
                                 f"{len(result.classes)} classes ({state.preset}): {per_class}")
-        self._notes.param.update(object=" ".join(result.notes), visible=bool(result.notes))
+        self._notes.param.update(object=safe(" ".join(result.notes)), visible=bool(result.notes))
         self._report.value = result.report
         statuses = result.report.drop_duplicates("step").set_index("step")
         for step, name in OPTIONAL_STEPS.items():
