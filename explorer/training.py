@@ -27,7 +27,7 @@ from holoviews.streams import Buffer
 
 from explorer.state import PALETTE, ExplorerState
 from pipeline import ConfigError, RunError
-from pipeline.crossval import MODEL_CHOICES, STARS_FILE, CrossValConfig, cross_validate
+from pipeline.crossval import MODEL_CHOICES, STARS_FILE, CrossValConfig, cross_validate, read_stars
 from pipeline.metrics import ClassificationSummary, average_confusion, classification_summary, fold_table
 from pipeline.representations import DMDT_MODES, LEAK_WARNING
 from pipeline.runs import HISTORY_COLUMNS, STATUS, Run, list_runs, open_run
@@ -394,15 +394,18 @@ class TrainingSession(param.Parameterized):
         return report
 
     def run_stars(self, run_id: str | None = None) -> pd.DataFrame | None:
-        """The run's cleaned stars with their validation fold (stars.parquet), indexed by id; None if it has none."""
+        """The run's cleaned stars with their validation fold (stars.parquet), indexed by id; None if it has none.
+
+        Raises RunError naming the file when it is there but unreadable (a damaged run).
+        """
         run_id = run_id or self.chosen_run
         with self._cache_lock:
             if run_id in self._stars:
                 return self._stars[run_id]
         path = self.run_path(run_id) / STARS_FILE
         stars = None
-        if path.is_file():
-            stars = pd.read_parquet(path)
+        if path.exists():
+            stars = read_stars(path.parent)
             stars.index = pd.Index(stars["id"].astype(str), name="star")
         with self._cache_lock:
             self._stars[run_id] = stars

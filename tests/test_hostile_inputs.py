@@ -347,3 +347,33 @@ def test_a_runs_folder_inside_the_runs_folder_is_not_a_corrupt_run(tmp_path):
     listing = list_runs(tmp_path / "runs")
     assert sorted(listing["status"]) == ["corrupt", "running"] and "older" not in set(listing["run_id"])
     assert list_runs(tmp_path / "runs" / "older")["run_id"].tolist() == [inner.run_id]
+
+
+@pytest.mark.parametrize("damage, shown", [
+    ("garbled", "stars.parquet is missing or corrupt"),
+    ("removed", "has no stars.parquet: its stars cannot be drawn"),
+])
+def test_the_misclassifications_view_says_when_stars_parquet_is_damaged(tmp_path, cli_run, damage, shown):
+    import shutil
+
+    import panel as pn
+
+    from explorer.state import ExplorerState
+    from explorer.training import TrainingSession
+    from explorer.views.misclassifications import MisclassificationsView
+
+    runs, run_id = cli_run
+    shutil.copytree(runs, tmp_path / "runs")
+    stars_file = tmp_path / "runs" / run_id / "stars.parquet"
+    stars_file.write_bytes(b"PAR1 truncated") if damage == "garbled" else stars_file.unlink()
+    session = TrainingSession(state=ExplorerState(), runs_dir=str(tmp_path / "runs"))
+    try:
+        view = MisclassificationsView(state=session.state, session=session)
+        predictions = open_run(tmp_path / "runs" / run_id).predictions
+        session.cell = tuple(predictions[["true", "pred"]].iloc[0])
+        detail = view._detail() if view.star else None
+        texts = " ".join(str(p.object) for p in [view._title, *(detail.select(pn.pane.Alert) if detail else [])])
+        assert shown in texts
+    finally:
+        session.shutdown()
+        assert session.join(30)

@@ -104,7 +104,13 @@ class MisclassificationsView(View):
             self._show_pair()
             return
         true, pred = session.cell
-        table = session.misclassified(true, pred)
+        try:
+            table = session.misclassified(true, pred)
+        except RunError as exc:  # a damaged stars.parquet: say so here, keep the page
+            self._title.object = f"### Cannot list these stars\n{safe(exc)}"
+            self._table.value = self._table.value.iloc[:0]
+            self.star = None
+            return
         what = f"**{true}** classified correctly" if true == pred else f"true **{true}** predicted **{pred}**"
         self._title.object = (f"### {len(table):,} stars: {what}\n"
                               "(validation predictions of every fold; p = model probability)")
@@ -142,7 +148,10 @@ class MisclassificationsView(View):
         report = self._report() if self.shown else None
         if report is None or self.star is None:
             return pn.pane.Markdown("")
-        stars = session.run_stars()
+        try:
+            stars = session.run_stars()
+        except RunError as exc:
+            return pn.pane.Alert(safe(exc), alert_type="danger", sizing_mode="stretch_width")
         if stars is None:
             return pn.pane.Alert(f"Run {safe(report.run.run_id)} has no stars.parquet: its stars cannot be drawn.",
                                  alert_type="warning")
