@@ -377,3 +377,74 @@ def test_the_misclassifications_view_says_when_stars_parquet_is_damaged(tmp_path
     finally:
         session.shutdown()
         assert session.join(30)
+
+
+# -------------------------------------------------------------------------------- Ctrl-C
+
+needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to see what a process reads")
+
+
+def _wait_until(condition, process, timeout=120.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the process never got there"
+        time.sleep(0.02)  # poll interval
+
+
+@needs_proc
+def test_ctrl_c_while_loading_stops_promptly_in_one_line(tmp_path, ztf_csv):
+    import signal
+    import time
+
+    table = pd.read_csv(ztf_csv, dtype=str)
+    big = tmp_path / "big.csv"
+    pd.concat([table.assign(ID=table["ID"] + f"-{k}") for k in range(500)]).to_csv(big, index=False)
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "clean", "--catalog", big], text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "VSE_CACHE_DIR": str(tmp_path / "cache")})
+    fds = f"/proc/{process.pid}/fd"
+
+    def reading():
+        try:
+            return any(os.readlink(os.path.join(fds, fd)) == str(big) for fd in os.listdir(fds))
+        except OSError:  # a descriptor closed while looking
+            return False
+
+    _wait_until(reading, process)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert time.monotonic() - sent < 5  # a whole read of this file takes longer on a loaded machine
+    assert process.returncode == 130 and err == "interrupted\n", err
+
+
+def test_ctrl_c_twice_during_training_ends_cleanly_keeping_the_run(tmp_path, ztf_csv):
+    import signal
+    import threading
+
+    runs = tmp_path / "runs"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "train", "--catalog", ztf_csv, "--classes", "ztf-5", "--model", "cnn_lstm",
+         "--folds", "2", "--epochs", "50", "--batch-size", "8", "--runs-dir", runs],
+        text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen, lines = threading.Event(), []
+
+    def read_stderr():
+        for line in iter(process.stderr.readline, ""):
+            lines.append(line)
+            if "stopping after the current step" in line:
+                seen.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    _wait_until(lambda: list_runs(runs).shape[0] == 1 if runs.is_dir() else False, process)
+    process.send_signal(signal.SIGINT)
+    assert seen.wait(60), "".join(lines)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=30)
+    reader.join(10)
+    assert process.returncode == 130 and "Traceback" not in "".join(lines), "".join(lines)
+    assert list_runs(runs).loc[0, "status"] == "interrupted"
