@@ -26,7 +26,7 @@ import torch
 from holoviews.streams import Buffer
 
 from explorer.state import PALETTE, ExplorerState
-from pipeline import ConfigError, RunError
+from pipeline import ConfigError, RunError, TrainingError
 from pipeline.crossval import MODEL_CHOICES, STARS_FILE, CrossValConfig, cross_validate, read_stars
 from pipeline.metrics import ClassificationSummary, average_confusion, classification_summary, fold_table
 from pipeline.representations import DMDT_MODES, LEAK_WARNING
@@ -330,7 +330,7 @@ class TrainingSession(param.Parameterized):
             scores = [s.accuracy for s in outcome.summaries]
             accuracy = f", mean accuracy {np.mean(scores):.3f}" if scores else ""
             self.message = f"Run {run_id} {run.state}: {len(run.folds)} of {job.config.folds} folds{accuracy}."
-        except (ConfigError, RunError) as exc:
+        except (ConfigError, RunError, TrainingError) as exc:
             log.warning("training could not run: %s", exc)
             self.error = f"Training failed: {exc}"
         except Exception as exc:  # a bug or a device failure: keep the session, log the traceback

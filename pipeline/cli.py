@@ -229,14 +229,14 @@ def cmd_report(args) -> int:
 
 def cmd_predict(args) -> int:
     from .cleaning import usable
-    from .crossval import predict
+    from .crossval import predict, prediction_stars
     from .runs import open_run
 
     run = open_run(args.run, runs_dir=args.runs_dir)
     catalog_path = Path(args.catalog)
     check_out(args.out, (".csv", ".parquet"), (catalog_path, catalog_path.parent / "ReadMe", run.path))
     suffix = args.out.suffix.lower()
-    catalog = load_catalog(args.catalog)
+    catalog = prediction_stars(run, load_catalog(args.catalog), str(args.catalog))
     good, rule = usable(catalog)
     if not good.all():
         print(f"skipping {int((~good).sum())} stars that fail: {rule}", file=sys.stderr)

@@ -302,14 +302,7 @@ def predict(run: runs.Run, stars: pd.DataFrame) -> pd.DataFrame:
     fold's own training stars, read back from the run.
     """
     config = run.config
-    if config["model"] not in MODELS:
-        raise ConfigError(f"run {run.run_id}: the {config['model']} model keeps no weights; "
-                          "re-run the baseline on the new catalogue instead")
-    if config.get("leaks_label"):
-        raise ConfigError(f"run {run.run_id} used thesis dm-dt images, which need the class of the star "
-                          "being classified; it cannot classify new stars")
-    if not run.folds:
-        raise ConfigError(f"run {run.run_id} has no finished fold to predict with")
+    _check_predictable(run)
     reference = read_stars(run.path)
     classes = run.classes
     spec = run_inputs(run, reference)
@@ -336,6 +329,25 @@ def predict(run: runs.Run, stars: pd.DataFrame) -> pd.DataFrame:
     for k, cls in enumerate(classes):
         out[f"p_{cls}"] = proba[:, k]
     return out
+
+
+def _check_predictable(run: runs.Run) -> None:
+    config = run.config
+    if config["model"] not in MODELS:
+        raise ConfigError(f"run {run.run_id}: the {config['model']} model keeps no weights; "
+                          "re-run the baseline on the new catalogue instead")
+    if config.get("leaks_label"):
+        raise ConfigError(f"run {run.run_id} used thesis dm-dt images, which need the class of the star "
+                          "being classified; it cannot classify new stars")
+    if not run.folds:
+        raise ConfigError(f"run {run.run_id} has no finished fold to predict with")
+
+
+def prediction_stars(run: runs.Run, catalog: pd.DataFrame, what: str) -> pd.DataFrame:
+    """``catalog`` reduced to the columns ``run``'s inputs read, in its recorded order (see
+    :func:`ordered_inputs`), so that checks of the new stars see exactly the bands the model does."""
+    _check_predictable(run)
+    return ordered_inputs(run_inputs(run, read_stars(run.path)), catalog, what)
 
 
 def read_stars(run_path: str | Path) -> pd.DataFrame:
