@@ -183,14 +183,14 @@ class ExplorerState(param.Parameterized):
             return False
         tables = [n for n in names.values() if n.lower() != "readme"]
         if len(tables) != 1:
-            self.error = (f"Upload one catalogue file (plus its ReadMe for a CDS table2.dat); got {sorted(names.values())}. "
-                          + self._kept_phrase())
+            self.error = ("Upload one catalogue file (plus its ReadMe for a CDS table2.dat); got "
+                          f"{sorted(names.values())}. " + self._kept_phrase())
             return False
         size = sum(len(data) for data in files.values())
         if size > uploads.UPLOAD_LIMIT_BYTES:
-            self.error = (f"Upload refused: {tables[0]} is {size / 1024 ** 2:.1f} MB, more than the {uploads.limit_text()} "
-                          "an upload may have; put the file in the server's data folder and load it by path. "
-                          + self._kept_phrase())
+            self.error = (f"Upload refused: {tables[0]} is {size / 1024 ** 2:.1f} MB, more than the "
+                          f"{uploads.limit_text()} an upload may have; put the file in the server's data folder "
+                          "and load it by path. " + self._kept_phrase())
             return False
         try:
             folder = uploads.upload_folder({names[k]: v for k, v in files.items()})

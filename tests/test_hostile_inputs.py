@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -196,8 +195,8 @@ ARGUMENT_CASES = [
     ("negative seed", None, "clean --catalog {csv} --seed -1", "-1 is not a seed"),
     ("dmdt --out into a missing folder", None, "dmdt --catalog {csv} --out {tmp}/no/images.npz",
      "does not exist; create it first"),
-    ("predict --out into a missing folder", None, "predict {run} --catalog {csv} --out {tmp}/no/p.csv --runs-dir {runs}",
-     "does not exist; create it first"),
+    ("predict --out into a missing folder", None,
+     "predict {run} --catalog {csv} --out {tmp}/no/p.csv --runs-dir {runs}", "does not exist; create it first"),
     ("predict --out is the catalogue", None, "predict {run} --catalog {csv} --out {csv} --runs-dir {runs}",
      "is an input"),
     ("predict --out inside the run", None,

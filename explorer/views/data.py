@@ -77,7 +77,7 @@ class DataView(View):
         self._builtin = pn.widgets.Button(label="Load OGLE-III (built-in)", color="primary", sizing_mode="stretch_width")
         self._builtin.on_click(lambda _: state.load("ogle3", name="OGLE-III"))
         self._path = pn.widgets.TextInput(label="Catalogue file on the server",
-                                          placeholder=f"{data_dirs()[0] / 'Table2.txt'}, table2.dat, .csv, .parquet, .fits",
+                                          placeholder=f"{data_dirs()[0] / 'Table2.txt'}, .dat, .csv, .parquet, .fits",
                                           sizing_mode="stretch_width")
         self._path_button = pn.widgets.Button(label="Load file", sizing_mode="stretch_width")
         self._path_button.on_click(self._load_path)
@@ -159,7 +159,8 @@ class DataView(View):
             self._source.object = "No catalogue loaded."
             self._summary.object = ""
             return
-        self._source.object = f"**{safe(state.source_name)}**: {len(state.catalog):,} stars, band **{safe(state.band)}**"
+        self._source.object = (f"**{safe(state.source_name)}**: {len(state.catalog):,} stars, "
+                               f"band **{safe(state.band)}**")
         counts = result.data["label"].value_counts()
         per_class = ", ".join(f"{c} {counts.get(c, 0):,}" for c in result.classes)
         self._summary.object = (f"### {len(result.data):,} of {len(state.catalog):,} stars kept\n"

@@ -87,7 +87,8 @@ def describe_run(report: RunReport) -> str:
     """One line of what was trained on what, from the run's config."""
     config = report.run.config
     train = config.get("train", {})
-    parts = [f"**{config['model']}**", f"catalogue **{safe(config.get('catalog_name') or config.get('catalog', '?'))}**",
+    catalog = config.get("catalog_name") or config.get("catalog", "?")
+    parts = [f"**{config['model']}**", f"catalogue **{safe(catalog)}**",
              f"classes {config.get('label_map', 'custom')} ({len(report.run.classes)})",
              f"{config.get('n_stars', '?')} stars", f"{config.get('folds', '?')} folds"]
     if train:
