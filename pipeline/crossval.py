@@ -29,6 +29,8 @@ from .training import Arrays, Callback, TrainConfig, fit, predict_proba, preset,
 
 STARS_FILE = "stars.parquet"  # the cleaned stars with their fold: the reference sets of `predict`
 MODEL_CHOICES = (*MODELS, baseline.MODEL_NAME)
+#: Stars whose inputs are checked at once before training (bounds the memory the check takes).
+CHECK_CHUNK = 20_000
 
 
 @dataclass
@@ -245,9 +247,11 @@ def cross_validate(
         # Checked before the run exists: dm-dt images are bin counts, finite by construction, but
         # light curves and features carry catalogue values straight into float32.
         with np.errstate(over="ignore"):  # an overflow is reported by check_finite, with the star it came from
-            curves = model_inputs(config.model, stars, stars, classes, "reference") \
-                if MODEL_INPUTS[config.model] == "lightcurve" else None
-            check_finite(config.model, stars, curves, _features(config.model, stars), "training stars")
+            for start in range(0, len(stars), CHECK_CHUNK):  # in chunks: a whole catalogue's curves are large
+                part = stars.iloc[start:start + CHECK_CHUNK]
+                curves = model_inputs(config.model, part, part, classes, "reference") \
+                    if MODEL_INPUTS[config.model] == "lightcurve" else None
+                check_finite(config.model, part, curves, _features(config.model, part), "training stars")
     writer = runs.create(runs_dir, run_config)
     summaries = []
     with writer:
