@@ -54,16 +54,18 @@ def check_out(out: Path, suffixes: tuple[str, ...], inputs: tuple[Path, ...] = (
 
 
 def check_runs_dir(runs_dir: Path) -> None:
-    """Make sure runs can be written to ``runs_dir`` before the work starts, naming what is wrong."""
+    """Make sure runs can be written to ``runs_dir`` before the work starts, naming what is wrong.
+
+    Missing folders are made (``--runs-dir runs/readme`` on a fresh checkout); what cannot be made
+    or written (below a file, a read-only or full disk) is refused in one line.
+    """
     for parent in reversed(runs_dir.parents):
         if parent.exists() and not parent.is_dir():
             raise ConfigError(f"--runs-dir {runs_dir}: {parent} is a file, so no folder can be made below it")
     if runs_dir.exists() and not runs_dir.is_dir():
         raise ConfigError(f"--runs-dir {runs_dir}: is a file; expected a folder for the runs")
-    if not runs_dir.parent.is_dir():
-        raise ConfigError(f"--runs-dir {runs_dir}: its parent folder {runs_dir.parent} does not exist")
     try:
-        runs_dir.mkdir(exist_ok=True)
+        runs_dir.mkdir(parents=True, exist_ok=True)
         probe = tempfile.NamedTemporaryFile(dir=runs_dir, prefix=".write-check-")
         probe.close()
     except OSError as err:

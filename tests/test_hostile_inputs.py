@@ -190,8 +190,6 @@ ARGUMENT_CASES = [
      "is a file; expected a folder for the runs"),
     ("runs-dir below a file", None, "train --catalog {csv} --model cnn_lstm --runs-dir {csv}/runs",
      "is a file, so no folder can be made below it"),
-    ("runs-dir parent missing", None, "train --catalog {csv} --model cnn_lstm --runs-dir {tmp}/no/runs",
-     "its parent folder"),
     ("negative seed", None, "clean --catalog {csv} --seed -1", "-1 is not a seed"),
     ("dmdt --out into a missing folder", None, "dmdt --catalog {csv} --out {tmp}/no/images.npz",
      "does not exist; create it first"),
