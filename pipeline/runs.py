@@ -71,10 +71,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
     """
     path = Path(path)
     _remove_stale_temps(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_WRITER}.", suffix=".tmp")
     try:
         # mkstemp makes the file 0600; a run's files are shared like any other the user writes
-        os.fchmod(fd, 0o666 & ~_umask())
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -91,20 +91,27 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
     _fsync_dir(path.parent)
 
 
-def _umask() -> int:
-    """The process's umask (reading it means setting it; the old value goes straight back)."""
+def _read_umask() -> int:
+    """The process's umask. Reading it means setting it, which is not thread-safe, so it is read
+    once, at import, before the app or the CLI starts any thread."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
 
+_UMASK = _read_umask()
+_HOST = "".join(c if c.isalnum() else "-" for c in socket.gethostname())
+#: Who writes a temp file, in its name (``host-pid``), so the next writer can tell a dead one's.
+_WRITER = f"{_HOST}-{os.getpid()}"
+
+
 def _remove_stale_temps(path: Path) -> None:
     """Remove temp files of ``path`` left by a writer that was killed mid-write.
 
-    Only those of processes no longer alive on this host: the writer's pid is in the temp name, so
-    a concurrent writer's file is never taken from under it.
+    Only those of processes no longer alive on this host: the writer's host and pid are in the temp
+    name, so a live writer's file (here or on another machine sharing the folder) is never taken.
     """
-    prefix = f".{path.name}."
+    prefix = f".{path.name}.{_HOST}-"
     try:
         leftovers = [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(".tmp")]
     except OSError:

@@ -317,20 +317,21 @@ def test_a_full_disk_keeps_the_finished_folds(tmp_path, ztf_csv, cli_run):
 # -------------------------------------------------------------------------------- run files
 
 def test_run_files_are_group_readable_and_stale_temps_go(tmp_path):
-    from pipeline.runs import atomic_write, create
+    from pipeline.runs import _HOST, atomic_write, create
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    stale = tmp_path / f".status.json.{int(dead.stdout)}.x1y2.tmp"  # left by a killed writer
-    live = tmp_path / f".status.json.{os.getpid()}.a1b2.tmp"  # a write in progress, not to be touched
-    stale.write_bytes(b"half")
-    live.write_bytes(b"half")
+    stale = tmp_path / f".status.json.{_HOST}-{int(dead.stdout)}.x1y2.tmp"  # left by a killed writer
+    live = tmp_path / f".status.json.{_HOST}-{os.getpid()}.a1b2.tmp"  # a write in progress, not to be touched
+    elsewhere = tmp_path / f".status.json.other-host-{int(dead.stdout)}.c3d4.tmp"  # another machine's
+    for leftover in (stale, live, elsewhere):
+        leftover.write_bytes(b"half")
     old = os.umask(0o022)
     try:
         atomic_write(tmp_path / "status.json", lambda h: h.write(b"{}"))
         writer = create(tmp_path / "runs", {"model": "cnn_lstm", "classes": ["a", "b"]})
     finally:
         os.umask(old)
-    assert not stale.exists() and live.exists()
+    assert not stale.exists() and live.exists() and elsewhere.exists()
     for path in (tmp_path / "status.json", writer.path / "config.json", writer.path / "status.json"):
         assert path.stat().st_mode & 0o777 == 0o644, path
 
