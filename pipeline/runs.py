@@ -24,6 +24,7 @@ import functools
 import io
 import json
 import os
+import shutil
 import socket
 import tempfile
 import zipfile
@@ -354,7 +355,9 @@ def create(runs_dir: str | os.PathLike, config: Mapping[str, Any]) -> RunWriter:
     try:
         write_json(path / CONFIG, full)
     except BaseException:
-        os.rmdir(path)  # nothing else is in it yet; an unwritable config leaves no half run behind
+        # The folder is ours alone (claimed above) and holds at most the config: an unwritable or
+        # interrupted config leaves no half run behind, and the original error is the one raised.
+        shutil.rmtree(path, ignore_errors=True)
         raise
     writer = RunWriter(path, full, status)
     writer._write_status()

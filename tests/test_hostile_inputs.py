@@ -428,19 +428,22 @@ def test_ctrl_c_twice_during_training_ends_cleanly_keeping_the_run(tmp_path, ztf
         [sys.executable, "-m", "pipeline", "train", "--catalog", ztf_csv, "--classes", "ztf-5", "--model", "cnn_lstm",
          "--folds", "2", "--epochs", "50", "--batch-size", "8", "--runs-dir", runs],
         text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    seen, lines = threading.Event(), []
+    training, stopping, lines = threading.Event(), threading.Event(), []
 
-    def read_stderr():
-        for line in iter(process.stderr.readline, ""):
-            lines.append(line)
-            if "stopping after the current step" in line:
-                seen.set()
+    def read_stderr():  # by character: the progress bar rewrites its line with \r
+        for char in iter(lambda: process.stderr.read(1), ""):
+            lines.append(char)
+            text = "".join(lines[-400:])
+            if "fold 1/2 epoch 1/50" in text:
+                training.set()
+            if "stopping after the current step" in text:
+                stopping.set()
 
     reader = threading.Thread(target=read_stderr, daemon=True)
     reader.start()
-    _wait_until(lambda: list_runs(runs).shape[0] == 1 if runs.is_dir() else False, process)
+    assert training.wait(120), "".join(lines)
     process.send_signal(signal.SIGINT)
-    assert seen.wait(60), "".join(lines)
+    assert stopping.wait(60), "".join(lines)
     process.send_signal(signal.SIGINT)
     process.wait(timeout=30)
     reader.join(10)
