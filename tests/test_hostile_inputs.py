@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -68,6 +69,16 @@ def test_a_non_finite_loss_fails_the_fold_naming_epoch_and_batch(stars, tmp_path
     run = open_run(list_runs(tmp_path).loc[0, "path"])
     assert run.state == "failed" and run.folds == []
     assert "epoch 1, batch" in run.status["error"]
+
+
+def test_fit_itself_refuses_non_finite_inputs():
+    from pipeline.models import build_model
+    from pipeline.training import Arrays, fit
+
+    x = np.zeros((4, 1, 360), np.float32)
+    x[2, 0, 7] = np.inf
+    with pytest.raises(TrainingError, match="training inputs x hold 1 non-finite value.*first in sample 2"):
+        fit(build_model("cnn_lstm", 2, (1, 360)), Arrays(x, np.array([0, 1, 0, 1])), None, quick())
 
 
 def test_a_run_records_its_inputs_in_order(features_run):
