@@ -37,9 +37,9 @@ $(ASAS): pipeline/lightcurves/asas.py | $(VENV)/.installed
 
 data: $(ASAS)
 
+# python -m explorer: panel serve on $(HOST) only, with the websocket message size uploads need
 serve: install data
-	$(VENV)/bin/panel serve explorer/app.py --address $(HOST) --port $(PORT) \
-		--allow-websocket-origin=$(HOST):$(PORT) --allow-websocket-origin=localhost:$(PORT)
+	$(PY) -m explorer --address $(HOST) --port $(PORT)
 
 browser:
 	@test -x $(CHROMIUM) || { \

@@ -1,4 +1,4 @@
-"""Variable Star Explorer: ``panel serve explorer/app.py`` (or ``make serve``).
+"""Variable Star Explorer: ``python -m explorer``, ``make serve`` or ``panel serve explorer/app.py``.
 
 Opens the catalogue named by ``$VSE_CATALOG`` (default ``ogle3``, the built-in OGLE-III), once the
 page is up; in Jupyter, ``App()`` displays as a plain layout (see notebooks/explorer.ipynb).
@@ -77,6 +77,36 @@ class App(Viewer):
         return self._layout
 
 
+#: Set to 1 to serve clients on other machines even when ``panel serve`` was given no ``--address``.
+ALLOW_REMOTE_ENV = "VSE_ALLOW_REMOTE"
+LOOPBACK = ("127.", "::1", "::ffff:127.")
+
+
+def remote_allowed(argv: list[str] | None = None) -> bool:
+    """Whoever started the server chose to serve other machines: an explicit ``--address`` (the
+    interface is then their decision) or ``$VSE_ALLOW_REMOTE=1``.
+
+    Bare ``panel serve explorer/app.py`` listens on every interface (Bokeh's default), which an
+    app cannot change once the server is up; it then serves only this machine's own clients.
+    """
+    argv = sys.argv if argv is None else argv
+    explicit = any(a == "--address" or a.startswith("--address=") for a in argv)
+    return explicit or os.environ.get(ALLOW_REMOTE_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+def client_is_local() -> bool:
+    request = pn.state.curdoc.session_context.request if pn.state.curdoc and pn.state.curdoc.session_context else None
+    remote = getattr(request, "remote_ip", None) or ""
+    return remote.startswith(LOOPBACK) or remote == "localhost"
+
+
+REFUSED = ("This explorer serves only the machine it runs on. To share it, its operator starts it with an "
+           "explicit address and authentication (see the README, \"Serving the explorer to others\").")
+
+
 if SERVED_AS_SCRIPT:  # not on import: a notebook or another served script sets up its own page
     pn.extension("tabulator", sizing_mode="fixed")
-    App().servable()
+    if remote_allowed() or client_is_local():
+        App().servable()
+    else:  # nothing of the app (catalogue, runs) is loaded for this session
+        pn.pane.Markdown(REFUSED, css_classes=["vse-refused"]).servable()

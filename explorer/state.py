@@ -10,7 +10,7 @@ star) set ``error`` and keep what was there before.
 from __future__ import annotations
 
 import logging
-import tempfile
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +28,8 @@ from pipeline.cleaning import KEPT, UNMAPPED
 from pipeline.representations import DMDT_MODES
 from pipeline.schema import bands, primary_band
 
+from . import uploads
+
 log = logging.getLogger(__name__)
 
 #: Per-class summaries (median light curves, mean dm-dt images) use at most this many kept stars per
@@ -37,6 +39,20 @@ SUMMARY_PER_CLASS = 1000
 #: Class colours shared by every view; grey is kept for removed and unmapped stars.
 PALETTE = [c for c in Category10[10] if c != "#7f7f7f"] + [c for c in Category20[20][1::2] if c != "#c7c7c7"]
 REMOVED_COLOR = "#b0b0b0"
+def data_dirs() -> list[Path]:
+    """Folders the "Catalogue file on the server" field may read below: ``$VSE_DATA_DIRS`` (paths
+    separated by ``os.pathsep``), else the working directory's ``data/`` and the runs folder.
+
+    A served app is reachable by people who are not its operator; without this limit the field
+    would read any catalogue-shaped file the server process can read, and its errors would quote
+    the file's content.
+    """
+    configured = os.environ.get("VSE_DATA_DIRS")
+    if configured:
+        return [Path(p).expanduser() for p in configured.split(os.pathsep) if p]
+    return [Path("data"), Path(os.environ.get("VSE_RUNS_DIR") or "runs")]
+
+
 #: The settings params, in CleaningConfig's order; a change of any re-runs the cleaning.
 SETTINGS = ("preset", "min_obs", "min_obs_comparison", "max_log_fap", "min_r2", "max_period_rel_err",
             "require_fourier", "mag_range", "min_amp", "regions", "ranges", "cap", "seed")
@@ -149,21 +165,56 @@ class ExplorerState(param.Parameterized):
         )
         return True
 
-    def load_upload(self, files: Mapping[str, bytes]) -> bool:
-        """Load uploaded files: written under their own names to a temporary folder, so a suffix-sniffing
-        reader sees ``.csv``/``.fits`` and a CDS ``table2.dat`` finds the ``ReadMe`` uploaded with it."""
-        tables = [n for n in files if Path(n).name.lower() != "readme"]
-        if len(tables) != 1:
-            self.error = (f"Upload one catalogue file (plus its ReadMe for a CDS table2.dat); got {sorted(files)}. "
+    def load_server_file(self, text: str) -> bool:
+        """Load a catalogue by the path a user typed, only from below :func:`data_dirs`.
+
+        A missing file and one outside the folders get the same message, so the field cannot be
+        used to find out what exists on the server, and nothing of a file outside is ever read.
+        """
+        folders = data_dirs()
+        path = Path(text).expanduser()
+        try:
+            resolved = path.resolve()  # symlinks followed: a link inside pointing outside is outside
+            inside = any(resolved.is_relative_to(folder.resolve()) for folder in folders)
+            found = inside and resolved.is_file()
+        except (OSError, RuntimeError, ValueError):  # a loop of links, a NUL byte: no such file either
+            found = False
+        if not found:
+            listing = ", ".join(str(folder) for folder in folders)
+            self.error = (f"No catalogue file {text} below the data folders ({listing}): this field reads "
+                          f"files there only (the server's operator sets them with VSE_DATA_DIRS). "
                           + self._kept_phrase())
             return False
-        with tempfile.TemporaryDirectory(prefix="vse-upload-") as folder:
-            for filename, data in files.items():
-                (Path(folder) / Path(filename).name).write_bytes(data)
-            name = Path(tables[0]).name
-            loaded = self.load(Path(folder) / name, name=name)
+        return self.load(resolved, name=text)
+
+    def load_upload(self, files: Mapping[str, bytes]) -> bool:
+        """Load uploaded files, written under their own names to a folder of the upload cache, so a
+        suffix-sniffing reader sees ``.csv``/``.fits`` and a CDS ``table2.dat`` finds the ``ReadMe``
+        uploaded with it. Refused with a message: a nameless file, more than one table, too many bytes."""
+        names = {filename: Path(str(filename or "")).name for filename in files}
+        if any(name in {"", ".", ".."} for name in names.values()):
+            self.error = "Upload refused: a file without a name; choose the file again. " + self._kept_phrase()
+            return False
+        tables = [n for n in names.values() if n.lower() != "readme"]
+        if len(tables) != 1:
+            self.error = ("Upload one catalogue file (plus its ReadMe for a CDS table2.dat); got "
+                          f"{sorted(names.values())}. " + self._kept_phrase())
+            return False
+        size = sum(len(data) for data in files.values())
+        if size > uploads.UPLOAD_LIMIT_BYTES:
+            self.error = (f"Upload refused: {tables[0]} is {size / 1024 ** 2:.1f} MB, more than the "
+                          f"{uploads.limit_text()} an upload may have; put the file in the server's data folder "
+                          "and load it by path. " + self._kept_phrase())
+            return False
+        try:
+            folder = uploads.upload_folder({names[k]: v for k, v in files.items()})
+        except OSError as exc:
+            self.error = self._failure(f"Could not store the upload {tables[0]}", exc.strerror or exc)
+            return False
+        name = tables[0]
+        loaded = self.load(folder / name, name=name)
         if loaded:
-            self.source = f"upload:{name}"  # the temporary copy is gone
+            self.source = f"upload:{name}"
         return loaded
 
     @staticmethod

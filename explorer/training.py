@@ -26,8 +26,8 @@ import torch
 from holoviews.streams import Buffer
 
 from explorer.state import PALETTE, ExplorerState
-from pipeline import ConfigError, RunError
-from pipeline.crossval import MODEL_CHOICES, STARS_FILE, CrossValConfig, cross_validate
+from pipeline import ConfigError, RunError, TrainingError
+from pipeline.crossval import MODEL_CHOICES, STARS_FILE, CrossValConfig, cross_validate, read_stars
 from pipeline.metrics import ClassificationSummary, average_confusion, classification_summary, fold_table
 from pipeline.representations import DMDT_MODES, LEAK_WARNING
 from pipeline.runs import HISTORY_COLUMNS, STATUS, Run, list_runs, open_run
@@ -330,7 +330,7 @@ class TrainingSession(param.Parameterized):
             scores = [s.accuracy for s in outcome.summaries]
             accuracy = f", mean accuracy {np.mean(scores):.3f}" if scores else ""
             self.message = f"Run {run_id} {run.state}: {len(run.folds)} of {job.config.folds} folds{accuracy}."
-        except (ConfigError, RunError) as exc:
+        except (ConfigError, RunError, TrainingError) as exc:
             log.warning("training could not run: %s", exc)
             self.error = f"Training failed: {exc}"
         except Exception as exc:  # a bug or a device failure: keep the session, log the traceback
@@ -394,15 +394,18 @@ class TrainingSession(param.Parameterized):
         return report
 
     def run_stars(self, run_id: str | None = None) -> pd.DataFrame | None:
-        """The run's cleaned stars with their validation fold (stars.parquet), indexed by id; None if it has none."""
+        """The run's cleaned stars with their validation fold (stars.parquet), indexed by id; None if it has none.
+
+        Raises RunError naming the file when it is there but unreadable (a damaged run).
+        """
         run_id = run_id or self.chosen_run
         with self._cache_lock:
             if run_id in self._stars:
                 return self._stars[run_id]
         path = self.run_path(run_id) / STARS_FILE
         stars = None
-        if path.is_file():
-            stars = pd.read_parquet(path)
+        if path.exists():
+            stars = read_stars(path.parent)
             stars.index = pd.Index(stars["id"].astype(str), name="star")
         with self._cache_lock:
             self._stars[run_id] = stars

@@ -11,7 +11,7 @@ from importlib import import_module
 
 from .catalogs import list_sources, load_catalog
 from .cleaning import CleaningConfig, CleaningResult, clean
-from .errors import CatalogError, ConfigError, RunError
+from .errors import CatalogError, ConfigError, RunError, TrainingError
 from .labels import PRESETS as LABEL_PRESETS
 from .representations import (
     LEAK_WARNING,
@@ -53,6 +53,7 @@ __all__ = [
     "LABEL_PRESETS",
     "LEAK_WARNING",
     "RunError",
+    "TrainingError",
     "catalog_features",
     "class_mean_images",
     "clean",

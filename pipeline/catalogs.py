@@ -23,7 +23,7 @@ import pandas as pd
 from .errors import CatalogError
 
 #: Bump when the canonical conversion changes, so stale caches are not read.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 OGLE3_MISSING = -99.99
 #: OGLE-III's Fourier parameters follow ``m = A0 + sum_k A_k cos(k w (t - T0) + phi_k)`` with
 #: ``phi_k1 = phi_k - k phi_1`` (SPEC section 1): median RRab phi21 = 4.34, phi31 = 2.56, whose ``+``
@@ -183,6 +183,8 @@ def load_catalog(source: str | os.PathLike = "ogle3") -> pd.DataFrame:
         path, kind = ogle3_path(), source
     else:
         path, kind = Path(source).expanduser(), "file"
+        if path.is_dir():
+            raise CatalogError(f"{source}: is a folder; expected a catalogue file ({FILE_FORMATS})")
         if not path.is_file():
             raise CatalogError(
                 f"{source}: no such catalogue file; expected one of the built-in sources "

@@ -6,8 +6,9 @@ import argparse
 import json
 import signal
 import sys
-import threading
+import tempfile
 import textwrap
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import pandas as pd
 from . import labels
 from .catalogs import list_sources, load_catalog
 from .cleaning import CleaningConfig, clean
-from .errors import CatalogError, ConfigError, RunError
+from .errors import CatalogError, ConfigError, RunError, TrainingError
 from .representations import CONVENTIONS, DMDT_MODES, LEAK_WARNING, dmdt_images
 
 
@@ -47,6 +48,49 @@ def _bounds(text: str) -> tuple[float | None, float | None] | None:
     return _range(f"x:{text}")[1]
 
 
+def _seed(text: str) -> int:
+    """Seeds feed numpy and scikit-learn, which take 0 <= seed < 2**32 only."""
+    seed = int(text)
+    if not 0 <= seed < 2**32:
+        raise argparse.ArgumentTypeError(f"{seed} is not a seed: expected a whole number from 0 to {2**32 - 1}")
+    return seed
+
+
+def check_out(out: Path, suffixes: tuple[str, ...], inputs: tuple[Path, ...] = ()) -> None:
+    """Refuse an output file before any work: wrong type, missing folder, or one of the inputs."""
+    if out.suffix.lower() not in suffixes:
+        raise ConfigError(f"--out {out}: expected a {' or '.join(suffixes)} file name")
+    if not out.parent.is_dir():
+        raise ConfigError(f"--out {out}: the folder {out.parent} does not exist; create it first")
+    if out.is_dir():
+        raise ConfigError(f"--out {out}: is a folder; expected a file name")
+    target = out.resolve()
+    for source in inputs:
+        source = source.resolve()
+        if target == source or (source.is_dir() and source in target.parents):
+            raise ConfigError(f"--out {out}: is {'inside ' if target != source else ''}an input ({source}); "
+                              "writing there would overwrite it: choose another file name")
+
+
+def check_runs_dir(runs_dir: Path) -> None:
+    """Make sure runs can be written to ``runs_dir`` before the work starts, naming what is wrong.
+
+    Missing folders are made (``--runs-dir runs/readme`` on a fresh checkout); what cannot be made
+    or written (below a file, a read-only or full disk) is refused in one line.
+    """
+    for parent in reversed(runs_dir.parents):
+        if parent.exists() and not parent.is_dir():
+            raise ConfigError(f"--runs-dir {runs_dir}: {parent} is a file, so no folder can be made below it")
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise ConfigError(f"--runs-dir {runs_dir}: is a file; expected a folder for the runs")
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=runs_dir, prefix=".write-check-")
+        probe.close()
+    except OSError as err:
+        raise ConfigError(f"--runs-dir {runs_dir}: cannot write there ({err.strerror.lower()})") from None
+
+
 def add_cleaning_arguments(parser: argparse.ArgumentParser) -> None:
     """The catalogue and every cleaning threshold, shared by all commands that clean."""
     defaults = CleaningConfig()
@@ -55,7 +99,7 @@ def add_cleaning_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"label preset: {', '.join(labels.PRESETS)} (default: ogle-5 for ogle3, ztf-5 for files)")
     parser.add_argument("--cap", "--per-class", dest="cap", type=_cap, default=defaults.cap,
                         help="at most N stars per class ('none' = uncapped)")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--seed", type=_seed, default=defaults.seed)
     parser.add_argument("--min-obs", type=lambda t: None if t == "none" else int(t), default=defaults.min_obs)
     parser.add_argument("--min-obs-comparison", choices=[">=", ">"], default=defaults.min_obs_comparison)
     parser.add_argument("--max-log-fap", type=_optional_float, default=defaults.max_log_fap)
@@ -114,6 +158,7 @@ def cmd_clean(args) -> int:
 
 
 def cmd_dmdt(args) -> int:
+    check_out(args.out, (".npz",), (Path(args.catalog),))
     if args.mode == "thesis":
         if args.reference is not None:
             raise ConfigError("--reference is for --mode reference: thesis images pair each star with its own class")
@@ -152,12 +197,13 @@ def cmd_train(args) -> int:
                             train=preset(args.preset, seed=args.seed, **overrides), preset=args.preset)
     if config.leaks_label:
         print(f"WARNING: {LEAK_WARNING}", file=sys.stderr)
+    check_runs_dir(args.runs_dir)
     cleaning = cleaning_config(args)
     result = clean(load_catalog(args.catalog), cleaning)
     if result.warnings:
         raise ConfigError(" ".join(result.warnings))
     stop = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C: finish the batch, keep the run
+    previous = signal.signal(signal.SIGINT, _interrupt(stop))  # Ctrl-C: finish the batch, keep the run
     progress = TqdmProgress(config.folds)
     try:
         outcome = cross_validate(
@@ -165,11 +211,29 @@ def cmd_train(args) -> int:
             run_info={"catalog": str(args.catalog), "label_map": cleaning.label_map_name,
                       "cleaning": cleaning.to_dict()},
         )
+    except OSError as err:  # a full disk mid-run: the folds saved before it stay usable
+        where = f"{err.filename}: " if err.filename else ""
+        raise RunError(f"{where}{(err.strerror or str(err)).lower()}; the run keeps the folds finished "
+                       f"before it (see python -m pipeline runs --runs-dir {args.runs_dir})") from None
     finally:
         progress.close()
         signal.signal(signal.SIGINT, previous)
     print_report(outcome.run)
     return 0 if outcome.run.status["state"] == "complete" else 130
+
+
+def _interrupt(stop: threading.Event):
+    """SIGINT handler: the first Ctrl-C asks the run to stop after the current batch (or input), the
+    second stops at once (KeyboardInterrupt: the run is saved as interrupted with its finished folds)."""
+
+    def handler(*_):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nstopping after the current step (finished folds are kept); Ctrl-C again to stop now",
+              file=sys.stderr)
+
+    return handler
 
 
 def print_report(run) -> None:
@@ -217,14 +281,14 @@ def cmd_report(args) -> int:
 
 def cmd_predict(args) -> int:
     from .cleaning import usable
-    from .crossval import predict
+    from .crossval import predict, prediction_stars
     from .runs import open_run
 
-    suffix = args.out.suffix.lower()
-    if suffix not in {".csv", ".parquet"}:
-        raise ConfigError(f"--out {args.out}: expected a .csv or .parquet file name")
     run = open_run(args.run, runs_dir=args.runs_dir)
-    catalog = load_catalog(args.catalog)
+    catalog_path = Path(args.catalog)
+    check_out(args.out, (".csv", ".parquet"), (catalog_path, catalog_path.parent / "ReadMe", run.path))
+    suffix = args.out.suffix.lower()
+    catalog = prediction_stars(run, load_catalog(args.catalog), str(args.catalog))
     good, rule = usable(catalog)
     if not good.all():
         print(f"skipping {int((~good).sum())} stars that fail: {rule}", file=sys.stderr)
@@ -233,10 +297,28 @@ def cmd_predict(args) -> int:
         raise ConfigError(f"{args.catalog}: no star has usable values ({rule})")
     out = predict(run, stars)
     out.insert(1, "raw_label", stars["raw_label"].to_numpy())
-    from .runs import atomic_write
-    atomic_write(args.out, (lambda h: out.to_parquet(h, index=False)) if suffix == ".parquet"
-                 else (lambda h: h.write(out.to_csv(index=False).encode())))
+    from .runs import atomic_write, write_json
+    provenance = {"run_id": run.run_id, "run_state": run.state, "folds_averaged": run.folds,
+                  "folds_planned": run.config.get("folds"), "classes": run.classes}
+    if suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(out, preserve_index=False)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               b"variable_star_explorer": json.dumps(provenance).encode()})
+        atomic_write(args.out, lambda h: pq.write_table(table, h))
+        where = "the file's metadata (key variable_star_explorer)"
+    else:  # CSV has no metadata of its own: the same record sits beside it
+        atomic_write(args.out, lambda h: h.write(out.to_csv(index=False).encode()))
+        where = args.out.with_name(args.out.name + ".json")
+        write_json(where, provenance)
     print(f"wrote {len(out)} predictions ({', '.join(run.classes)}) to {args.out}")
+    planned = run.config.get("folds")
+    if run.state != "complete" or (planned and len(run.folds) < planned):
+        print(f"note: run {run.run_id} is {run.state}: the probabilities average only its {len(run.folds)} "
+              f"finished fold model(s) (folds {', '.join(map(str, run.folds))}) of {planned or '?'} planned; "
+              f"recorded in {where}", file=sys.stderr)
     return 0
 
 
@@ -307,6 +389,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CatalogError, ConfigError, RunError) as exc:
+    except (CatalogError, ConfigError, RunError, TrainingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # full disk, permissions, a folder gone: the file and the reason, in one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{(exc.strerror or str(exc)).lower()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -18,18 +18,20 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 from . import baseline, runs
-from .errors import ConfigError
+from .errors import ConfigError, RunError, TrainingError
 from .labels import encode
 from .metrics import average_confusion, classification_summary, fold_table
 from .models import MODEL_INPUTS, MODELS, build_model, model_choices
 from .provenance import provenance
 from .representations import (CONVENTIONS, DM_EDGES, DMDT_MODES, DT_EDGES, LEAK_WARNING, N_PHASE,
                               dense_features, dmdt_images, reconstruct)
-from .schema import bands, phase_convention
+from .schema import bands, phase_convention, primary_band
 from .training import Arrays, Callback, TrainConfig, fit, predict_proba, preset, seed_everything, select_device
 
 STARS_FILE = "stars.parquet"  # the cleaned stars with their fold: the reference sets of `predict`
 MODEL_CHOICES = (*MODELS, baseline.MODEL_NAME)
+#: Stars whose inputs are checked at once before training (bounds the memory the check takes).
+CHECK_CHUNK = 20_000
 
 
 @dataclass
@@ -105,6 +107,88 @@ def _features(model: str, stars: pd.DataFrame) -> np.ndarray | None:
     return dense_features(stars).to_numpy(np.float32) if MODELS[model].uses_features else None
 
 
+def input_spec(model: str, stars: pd.DataFrame, classes: Sequence[str], dmdt_mode: str) -> dict:
+    """What a network's inputs are made of, in order; recorded in config.json as ``inputs``.
+
+    Bands, channels and features follow the catalogue's column order, so ``predict`` must rebuild
+    them from the recorded order, not from the new catalogue's: the same stars with ``amp_r`` before
+    ``amp_g`` would otherwise swap image channels and feature columns without any error.
+    ``required`` are the columns without which the inputs (or the usability check) cannot be built.
+    """
+    amp_bands, mag_bands = bands(stars, "amp"), bands(stars, "mag")
+    band = primary_band(stars)
+    if MODEL_INPUTS[model] == "lightcurve":
+        channels = [f"mag_{band}"]
+    elif dmdt_mode == "thesis":
+        channels = list(amp_bands)
+    else:
+        channels = [f"{cls}/{b}" for cls in classes for b in amp_bands]
+    features = list(dense_features(stars.iloc[:0]).columns) if MODELS[model].uses_features else []
+    required = ["period", *(f"amp_{b}" for b in amp_bands), f"mag_{band}"]
+    if "colour" in features:
+        required += [f"mag_{b}" for b in mag_bands if f"mag_{b}" not in required]
+    return {"amp_bands": amp_bands, "mag_bands": mag_bands, "band": band, "channels": channels,
+            "features": features, "required": required}
+
+
+def ordered_inputs(spec: dict, catalog: pd.DataFrame, what: str) -> pd.DataFrame:
+    """``catalog`` with the columns a run's inputs read, in the run's recorded band order.
+
+    Raises ConfigError naming the missing columns; recorded magnitude columns that the inputs do
+    not need and ``catalog`` lacks come back blank, so they cannot change the band order either.
+    """
+    missing = [c for c in spec["required"] if c not in catalog.columns]
+    if missing:
+        raise ConfigError(
+            f"{what} lacks column(s) {', '.join(missing)} that the run's model was trained on (bands "
+            f"{', '.join(spec['amp_bands'])}, features {', '.join(spec['features']) or 'none'}); "
+            "expected a catalogue with the same bands"
+        )
+    core = [c for c in ("id", "ra", "dec", "period", "r21", "phi21", "r31", "phi31", "raw_label") if c in catalog]
+    banded = [*(f"amp_{b}" for b in spec["amp_bands"]), *(f"mag_{b}" for b in spec["mag_bands"])]
+    extra = [c for c in catalog.columns if c not in core and c not in banded and not c.startswith(("amp_", "mag_"))]
+    frame = catalog[core + extra].copy()
+    for column in banded:
+        frame[column] = catalog[column] if column in catalog else np.nan
+    return frame
+
+
+def check_finite(model: str, stars: pd.DataFrame, x: np.ndarray | None, features: np.ndarray | None,
+                 what: str) -> None:
+    """Refuse inputs that are not finite in float32, naming the star and the column or feature.
+
+    A finite but absurd catalogue value (1e308) overflows to inf in float32 and turns the loss, and
+    then every prediction, into NaN; one such star is enough, so none may reach a model.
+    """
+    ids = stars["id"].astype(str).to_numpy()
+    if x is not None:
+        bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+        if bad.any():
+            row = stars.iloc[int(np.flatnonzero(bad)[0])]
+            band = primary_band(stars)
+            sources = [f"mag_{band}", f"amp_{band}", "r21", "phi21"] if MODEL_INPUTS[model] == "lightcurve" \
+                else ["period", *(f"amp_{b}" for b in bands(stars, "amp"))]
+            values = ", ".join(f"{c}={row[c]:g}" for c in sources if c in row)
+            raise TrainingError(
+                f"{what}: star {row['id']!r}{_more(bad)} has a {MODEL_INPUTS[model]} input that is not finite "
+                f"in float32; it is built from {values}: expected values of a real star"
+            )
+    if features is not None:  # NaN is a missing value the model imputes; infinity is an overflow
+        bad = np.isinf(features)
+        if bad.any():
+            i, j = (int(k[0]) for k in np.nonzero(bad))
+            name = list(dense_features(stars.iloc[:0]).columns)[j]
+            raise TrainingError(
+                f"{what}: star {ids[i]!r}{_more(bad.any(axis=1))} has feature {name} = {features[i, j]} "
+                "(not finite in float32); expected values of a real star"
+            )
+
+
+def _more(bad: np.ndarray) -> str:
+    others = int(bad.sum()) - 1
+    return f" (and {others} more)" if others else ""
+
+
 @dataclass
 class CrossValResult:
     run: runs.Run
@@ -167,10 +251,17 @@ def cross_validate(
     if config.model in MODELS:
         run_config["device"] = str(select_device(config.train.device))
         run_config["input_shape"] = input_shape(config.model, stars, classes, config.dmdt_mode)
-        features = _features(config.model, stars.iloc[:1])
-        run_config["n_features"] = 0 if features is None else features.shape[1]
-        run_config["feature_names"] = list(dense_features(stars.iloc[:1]).columns) if features is not None else []
+        run_config["inputs"] = input_spec(config.model, stars, classes, config.dmdt_mode)
+        run_config["n_features"] = len(run_config["inputs"]["features"])
         run_config["model_choices"] = model_choices(config.model)
+        # Checked before the run exists: dm-dt images are bin counts, finite by construction, but
+        # light curves and features carry catalogue values straight into float32.
+        with np.errstate(over="ignore"):  # an overflow is reported by check_finite, with the star it came from
+            for start in range(0, len(stars), CHECK_CHUNK):  # in chunks: a whole catalogue's curves are large
+                part = stars.iloc[start:start + CHECK_CHUNK]
+                curves = model_inputs(config.model, part, part, classes, "reference", config.convention) \
+                    if MODEL_INPUTS[config.model] == "lightcurve" else None
+                check_finite(config.model, part, curves, _features(config.model, part), "training stars")
     writer = runs.create(runs_dir, run_config)
     summaries = []
     with writer:
@@ -188,7 +279,11 @@ def cross_validate(
                     cb.on_fold_start(number, len(folds))
                 train, val = stars.iloc[train_idx], stars.iloc[val_idx]
                 x_train = model_inputs(config.model, train, train, classes, config.dmdt_mode, config.convention)
+                if stop is not None and stop.is_set():  # building inputs takes long on big catalogues
+                    break
                 x_val = model_inputs(config.model, val, train, classes, config.dmdt_mode, config.convention)
+                if stop is not None and stop.is_set():
+                    break
                 train_arrays = Arrays(x_train, y[train_idx], _features(config.model, train))
                 val_arrays = Arrays(x_val, y[val_idx], _features(config.model, val))
                 seed_everything(config.seed + number)
@@ -221,6 +316,38 @@ def predict(run: runs.Run, stars: pd.DataFrame) -> pd.DataFrame:
     fold's own training stars, read back from the run.
     """
     config = run.config
+    _check_predictable(run)
+    reference = read_stars(run.path)
+    classes = run.classes
+    spec = run_inputs(run, reference)
+    stars = ordered_inputs(spec, stars, "the catalogue to classify")
+    reference = ordered_inputs(spec, reference, f"{run.path / STARS_FILE}").assign(
+        label=reference["label"].to_numpy(), fold=reference["fold"].to_numpy())
+    features = _features(config["model"], stars)
+    if features is not None and list(dense_features(stars.iloc[:0]).columns) != spec["features"]:
+        raise ConfigError(f"run {run.run_id} was trained on features {spec['features']}; the catalogue "
+                          f"gives {list(dense_features(stars.iloc[:0]).columns)}")
+    models = {fold: run.load_model(fold) for fold in run.folds}  # a corrupt weights file fails before any work
+    proba = np.zeros((len(stars), len(classes)), np.float64)
+    for fold in run.folds:
+        train = reference[reference["fold"] != fold]
+        # Runs made before the convention was recorded reconstructed with the thesis's formula.
+        x = model_inputs(config["model"], stars, train, classes, config["dmdt_mode"], config.get("convention", "thesis"))
+        if tuple(x.shape[1:]) != tuple(config["input_shape"]):
+            raise ConfigError(f"run {run.run_id} expects inputs of shape {tuple(config['input_shape'])} "
+                              f"(channels {spec['channels']}); the catalogue gives {tuple(x.shape[1:])}")
+        check_finite(config["model"], stars, x, features, "the catalogue to classify")
+        proba += predict_proba(models[fold], x, features)
+    proba /= len(run.folds)
+    names = np.asarray(classes, dtype=object)
+    out = pd.DataFrame({"id": stars["id"].astype(str).to_numpy(), "pred": names[proba.argmax(axis=1)]})
+    for k, cls in enumerate(classes):
+        out[f"p_{cls}"] = proba[:, k]
+    return out
+
+
+def _check_predictable(run: runs.Run) -> None:
+    config = run.config
     if config["model"] not in MODELS:
         raise ConfigError(f"run {run.run_id}: the {config['model']} model keeps no weights; "
                           "re-run the baseline on the new catalogue instead")
@@ -229,17 +356,30 @@ def predict(run: runs.Run, stars: pd.DataFrame) -> pd.DataFrame:
                           "being classified; it cannot classify new stars")
     if not run.folds:
         raise ConfigError(f"run {run.run_id} has no finished fold to predict with")
-    reference = pd.read_parquet(run.path / STARS_FILE)
-    classes = run.classes
-    proba = np.zeros((len(stars), len(classes)), np.float64)
-    for fold in run.folds:
-        train = reference[reference["fold"] != fold]
-        # Runs made before the convention was recorded reconstructed with the thesis's formula.
-        x = model_inputs(config["model"], stars, train, classes, config["dmdt_mode"], config.get("convention", "thesis"))
-        proba += predict_proba(run.load_model(fold), x, _features(config["model"], stars))
-    proba /= len(run.folds)
-    names = np.asarray(classes, dtype=object)
-    out = pd.DataFrame({"id": stars["id"].astype(str).to_numpy(), "pred": names[proba.argmax(axis=1)]})
-    for k, cls in enumerate(classes):
-        out[f"p_{cls}"] = proba[:, k]
-    return out
+
+
+def prediction_stars(run: runs.Run, catalog: pd.DataFrame, what: str) -> pd.DataFrame:
+    """``catalog`` reduced to the columns ``run``'s inputs read, in its recorded order (see
+    :func:`ordered_inputs`), so that checks of the new stars see exactly the bands the model does."""
+    _check_predictable(run)
+    return ordered_inputs(run_inputs(run, read_stars(run.path)), catalog, what)
+
+
+def read_stars(run_path: str | Path) -> pd.DataFrame:
+    """A run's cleaned stars with their fold (``stars.parquet``); RunError when missing or corrupt."""
+    path = Path(run_path) / STARS_FILE
+    try:
+        stars = pd.read_parquet(path)
+    except (OSError, ValueError) as err:  # pyarrow's errors are OSError or ValueError subclasses
+        raise RunError(f"{path.parent}: {STARS_FILE} is missing or corrupt ({err}); expected the run's "
+                       "cleaned stars with columns id, label, fold and the catalogue columns") from None
+    missing = [c for c in ("id", "label", "fold") if c not in stars.columns]
+    if missing:
+        raise RunError(f"{path.parent}: {STARS_FILE} lacks columns {missing}; expected the run's cleaned stars")
+    return stars
+
+
+def run_inputs(run: runs.Run, reference: pd.DataFrame) -> dict:
+    """The run's recorded input spec; runs saved before it was recorded get it from their stars."""
+    config = run.config
+    return config.get("inputs") or input_spec(config["model"], reference, run.classes, config["dmdt_mode"])

@@ -11,3 +11,7 @@ class ConfigError(ValueError):
 
 class RunError(ValueError):
     """A saved run directory that is missing, incomplete or corrupt."""
+
+
+class TrainingError(ValueError):
+    """Training that cannot give a trustworthy model: a non-finite input or loss."""

@@ -20,8 +20,11 @@ on disk; a run whose writer died is still "running" on disk and is reported as "
 from __future__ import annotations
 
 import dataclasses
+import functools
+import io
 import json
 import os
+import shutil
 import socket
 import tempfile
 import zipfile
@@ -68,17 +71,56 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
     On any error the temp file is removed and ``path`` keeps its previous content.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _remove_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_WRITER}.", suffix=".tmp")
     try:
+        # mkstemp makes the file 0600; a run's files are shared like any other the user writes
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        if err.filename is None:  # a failed write names no file; the user needs to know which one
+            raise OSError(err.errno, err.strerror or str(err), str(path)) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def _read_umask() -> int:
+    """The process's umask. Reading it means setting it, which is not thread-safe, so it is read
+    once, at import, before the app or the CLI starts any thread."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+_HOST = "".join(c if c.isalnum() else "-" for c in socket.gethostname())
+#: Who writes a temp file, in its name (``host-pid``), so the next writer can tell a dead one's.
+_WRITER = f"{_HOST}-{os.getpid()}"
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove temp files of ``path`` left by a writer that was killed mid-write.
+
+    Only those of processes no longer alive on this host: the writer's host and pid are in the temp
+    name, so a live writer's file (here or on another machine sharing the folder) is never taken.
+    """
+    prefix = f".{path.name}.{_HOST}-"
+    try:
+        leftovers = [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(".tmp")]
+    except OSError:
+        return
+    for leftover in leftovers:
+        pid = leftover.name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            leftover.unlink(missing_ok=True)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -176,10 +218,16 @@ class RunWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None or self.state != "running":
             return
-        if issubclass(exc_type, KeyboardInterrupt):
-            self.mark_interrupted("interrupted by the user (KeyboardInterrupt)")
-        else:
-            self.mark_failed(f"{exc_type.__name__}: {exc}")
+        try:
+            if issubclass(exc_type, KeyboardInterrupt):
+                self.mark_interrupted("interrupted by the user (KeyboardInterrupt)")
+            else:
+                self.mark_failed(f"{exc_type.__name__}: {exc}")
+        except OSError:
+            # The disk that failed the run (full, gone read-only) may refuse the status too; the run
+            # then stays "running" on disk, read back as interrupted with its finished folds kept,
+            # and the original error is the one the caller sees.
+            pass
 
     def _write_status(self, **changes) -> None:
         status = {**self._status, **changes}
@@ -224,8 +272,11 @@ class RunWriter:
                 f"{self._classes}, got shape {counts.shape}"
             )
         if weights is not None:
-            state = {k: v.detach().cpu() for k, v in weights.items()}
-            atomic_write(self.path / weights_file(fold), lambda h: torch.save(state, h))
+            # Serialised in memory first: torch.save turns a full disk into an opaque RuntimeError,
+            # a plain write gives the OSError that says "no space left on device".
+            buffer = io.BytesIO()
+            torch.save({k: v.detach().cpu() for k, v in weights.items()}, buffer)
+            atomic_write(self.path / weights_file(fold), lambda h: h.write(buffer.getbuffer()))
         all_predictions = pd.concat([*self._predictions, predictions], ignore_index=True)
         atomic_write(self.path / PREDICTIONS, lambda h: all_predictions.to_parquet(h, index=False))
         stacked = np.stack([*self._confusion, counts])
@@ -304,7 +355,9 @@ def create(runs_dir: str | os.PathLike, config: Mapping[str, Any]) -> RunWriter:
     try:
         write_json(path / CONFIG, full)
     except BaseException:
-        os.rmdir(path)  # nothing else is in it yet; an unwritable config leaves no half run behind
+        # The folder is ours alone (claimed above) and holds at most the config: an unwritable or
+        # interrupted config leaves no half run behind, and the original error is the one raised.
+        shutil.rmtree(path, ignore_errors=True)
         raise
     writer = RunWriter(path, full, status)
     writer._write_status()
@@ -327,11 +380,18 @@ class Run:
     confusion: np.ndarray
     folds: list[int]
     classes: list[str]
-    metrics: dict | None = None
 
     @property
     def run_id(self) -> str:
         return self.path.name
+
+    @functools.cached_property
+    def metrics(self) -> dict | None:
+        """metrics.json of a complete run (None before): read on first use, so a report or a
+        prediction, which recompute or need nothing of it, still works when it is lost."""
+        if self.status["state"] != "complete":
+            return None
+        return _read_json(self.path / METRICS, "the run's metrics (a JSON object)")
 
     @property
     def state(self) -> str:
@@ -358,9 +418,15 @@ class Run:
         )
         try:
             state = torch.load(path, weights_only=True, map_location="cpu")
+        except Exception:  # torch's text would advise weights_only=False, which runs code from the file
+            raise RunError(f"{path}: the weights file of fold {fold} is corrupt or not a state_dict saved by "
+                           f"this program; train the run again") from None
+        try:
             model.load_state_dict(state)
-        except Exception as err:
-            raise RunError(f"{path}: expected a state_dict of model {self.config['model']!r}: {err}") from None
+        except (RuntimeError, TypeError, AttributeError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise RunError(f"{path}: the weights do not fit model {self.config['model']!r} as config.json "
+                           f"describes it ({first})") from None
         return model.eval()
 
 
@@ -451,10 +517,7 @@ def open_run(path_or_id: str | os.PathLike, runs_dir: str | os.PathLike = DEFAUL
         columns = [*PREDICTION_COLUMNS, *(f"p_{c}" for c in classes)]
         predictions = pd.DataFrame(columns=columns)
         confusion = np.zeros((0, len(classes), len(classes)), dtype=np.int64)
-    metrics = None
-    if status["state"] == "complete":
-        metrics = _read_json(path / METRICS, "the run's metrics (a JSON object)")
-    return Run(path, config, status, history, predictions, confusion, folds, classes, metrics)
+    return Run(path, config, status, history, predictions, confusion, folds, classes)
 
 
 def _read_history(path: Path) -> pd.DataFrame:
@@ -500,6 +563,16 @@ def _read_confusion(path: Path, classes: list[str], folds: list[int]) -> np.ndar
     return counts[[index[f] for f in folds]]
 
 
+def _is_runs_folder(path: Path) -> bool:
+    """A folder of runs kept inside the runs folder (no run files of its own, runs below): not a run."""
+    if (path / CONFIG).exists() or (path / STATUS).exists():
+        return False
+    try:
+        return any((child / CONFIG).is_file() for child in path.iterdir() if child.is_dir())
+    except OSError:
+        return False
+
+
 def list_runs(runs_dir: str | os.PathLike = DEFAULT_RUNS_DIR) -> pd.DataFrame:
     """One row per run directory, newest first; unreadable ones as status "corrupt" with a reason.
 
@@ -512,6 +585,8 @@ def list_runs(runs_dir: str | os.PathLike = DEFAULT_RUNS_DIR) -> pd.DataFrame:
     rows = []
     paths = runs_dir.iterdir() if runs_dir.is_dir() else ()
     for path in sorted(p for p in paths if p.is_dir() and not p.name.startswith(".")):
+        if _is_runs_folder(path):
+            continue
         try:
             config, status = _read_header(path)
         except RunError as err:

@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, TrainingError
 
 
 # --------------------------------------------------------------------------------------------------
@@ -279,6 +279,16 @@ def _check_arrays(model: nn.Module, data: Arrays, what: str) -> None:
             f"model {type(model).__name__} uses catalogue features but the {what} split has none "
             "(Arrays.features is None)"
         )
+    for name, values in (("inputs x", data.x), ("features", data.features)):
+        if values is None:
+            continue
+        finite = np.isfinite(values.reshape(len(values), -1))
+        if not finite.all():
+            sample = int(np.flatnonzero(~finite.all(axis=1))[0])
+            raise TrainingError(
+                f"the {what} {name} hold {int((~finite).sum())} non-finite value(s) (inf or NaN in float32), "
+                f"first in sample {sample}; a model trained on them gives NaN: check the catalogue values"
+            )
     n_classes = getattr(model, "n_classes", None)
     if n_classes is not None and (data.y.min() < 0 or data.y.max() >= n_classes):
         raise ConfigError(
@@ -357,6 +367,9 @@ def fit(
             order = torch.randperm(n, generator=generator)
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), device=device, dtype=torch.long)
+            # First batch (1-based) whose loss was not finite, 0 while none: tracked on the device, so
+            # catching a NaN costs no GPU sync per batch; read whenever the loop syncs anyway.
+            bad_batch = torch.zeros((), device=device, dtype=torch.long)
             seen = 0
             for b in range(batches):
                 if stop is not None and stop.is_set():
@@ -375,14 +388,17 @@ def fit(
                 # .item() would sync the GPU every batch; accumulate on the device instead.
                 loss_sum += loss.detach() * len(idx)
                 correct += (logits.detach().argmax(dim=1) == yb).sum()
+                bad_batch = torch.where((bad_batch == 0) & ~torch.isfinite(loss.detach()), b + 1, bad_batch)
                 seen += len(idx)
                 state.batch = b + 1
                 if callbacks:
+                    _check_loss(bad_batch, fold, epoch)
                     state.train_loss = float(loss_sum) / seen
                     state.train_acc = float(correct) / seen
                     state.elapsed = time.perf_counter() - start
                     for cb in callbacks:
                         cb.on_batch_end(state)
+            _check_loss(bad_batch, fold, epoch)
             if stop is not None and stop.is_set():
                 state.stopped = history.stopped = True
                 break
@@ -403,6 +419,17 @@ def fit(
         for cb in callbacks:
             cb.on_fit_end(state)
     return history
+
+
+def _check_loss(bad_batch: torch.Tensor, fold: int, epoch: int) -> None:
+    """Stop the fit at the first non-finite loss: the weights are ruined and every later score is NaN."""
+    batch = int(bad_batch)
+    if batch:
+        where = f"fold {fold}, " if fold else ""
+        raise TrainingError(
+            f"the training loss is not finite (NaN or inf) at {where}epoch {epoch}, batch {batch}: the inputs "
+            "hold values too large for float32 or the learning rate is too high; the fold is abandoned"
+        )
 
 
 @torch.no_grad()

@@ -13,6 +13,8 @@ file is blank (float keeps "missing" simple and uniform across formats).
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import re
 import warnings
@@ -63,6 +65,8 @@ _NUMERIC_CORE = tuple(c for c in CORE_COLUMNS if c not in _TEXT_COLUMNS)
 _BAND_COLUMN = re.compile(rf"^({'|'.join(BAND_PREFIXES)})_([^_]+)$")
 #: Text read as a blank cell in a numeric column.
 _BLANK_TEXT = frozenset({"", "nan", "na", "n/a", "null", "none", "--"})
+#: Rows per chunk when reading CSV (about 0.1 s of parsing each).
+CSV_CHUNK_ROWS = 50_000
 #: Stands in a list of missing columns for "no band with both amp_<band> and mag_<band>".
 _BAND = "<band>"
 
@@ -73,7 +77,7 @@ def read_catalog_file(path: str | os.PathLike) -> pd.DataFrame:
     Raises CatalogError naming the file, the column or value and what was expected.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
+    suffix = format_suffix(path)
     if suffix not in _FORMATS:
         by_kind: dict[str, list[str]] = {}
         for ext, (what, _) in _FORMATS.items():
@@ -81,7 +85,7 @@ def read_catalog_file(path: str | os.PathLike) -> pd.DataFrame:
         accepted = "; ".join(f"{'/'.join(exts)} ({what})" for what, exts in by_kind.items())
         raise CatalogError(
             f"{path}: unknown catalogue format {path.suffix or '(no extension)'!r}; "
-            f"expected one of: {accepted}"
+            f"expected one of: {accepted}, each optionally gzip-compressed (.gz)"
         )
     what, reader = _FORMATS[suffix]
     if not path.is_file():
@@ -89,6 +93,24 @@ def read_catalog_file(path: str | os.PathLike) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise CatalogError(f"{path}: the file is empty (0 bytes); expected {what}")
     return _canonical(reader(path), path)
+
+
+def format_suffix(path: Path) -> str:
+    """The extension that names the format: ``.csv`` for ``x.csv`` and ``x.csv.gz``; a bare ``.gz``
+    is taken as a gzip-compressed CSV, the usual way a table is shipped compressed."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        return suffixes[-2] if len(suffixes) > 1 and suffixes[-2] in _FORMATS else ".csv"
+    return suffixes[-1] if suffixes else ""
+
+
+def _gzipped(path: Path) -> bool:
+    """Whether the file holds gzip data, whatever its name says (a .csv may be gzip bytes)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False
 
 
 def _read_mrt(path: Path) -> pd.DataFrame:
@@ -127,18 +149,26 @@ def _read_byte_by_byte(path: Path, reader, kind: str) -> pd.DataFrame:
 def _read_csv(path: Path) -> pd.DataFrame:
     """Every cell as text, so the validation sees the value exactly as written."""
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        # In chunks: between them Python runs its signal handlers, so Ctrl-C stops a long read promptly.
+        chunks = pd.read_csv(path, dtype=str, keep_default_na=False, compression="gzip" if _gzipped(path) else None,
+                             chunksize=CSV_CHUNK_ROWS)
+        with chunks:
+            return pd.concat(chunks, ignore_index=True)
     except pd.errors.EmptyDataError as err:
         raise CatalogError(f"{path}: no header row; expected a CSV table with column labels") from err
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise CatalogError(f"{path}: cannot parse as CSV: {err}") from err
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as err:
+        raise CatalogError(f"{path}: cannot parse as CSV (text, optionally gzip-compressed): {err}") from err
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
     """A frame saved with a named index (``df.set_index('id')``) gets that index back as a column."""
     try:
-        frame = pd.read_parquet(path)
-    except (OSError, ValueError) as err:
+        if _gzipped(path):
+            with gzip.open(path, "rb") as handle:
+                frame = pd.read_parquet(io.BytesIO(handle.read()))
+        else:
+            frame = pd.read_parquet(path)
+    except (OSError, ValueError, EOFError) as err:
         raise CatalogError(f"{path}: cannot read as Parquet: {err}") from err
     return frame.reset_index(drop=list(frame.index.names) == [None])
 
@@ -288,6 +318,10 @@ def _normalise(label: str) -> str:
 def _numbers(raw: pd.DataFrame, label: str, name: str, path: Path) -> np.ndarray:
     """float64 values; blank cells -> NaN; any other non-number names itself and its row."""
     column = raw[label]
+    if pd.api.types.is_bool_dtype(column):  # numeric to pandas, but a period of True days is no period
+        raise CatalogError(
+            f"{path}: column {label!r} ({name}) holds true/false values (a boolean column); expected numbers"
+        )
     if pd.api.types.is_numeric_dtype(column):
         return column.to_numpy(dtype=np.float64, na_value=np.nan)
     text = column.astype(str).str.strip()

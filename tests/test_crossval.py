@@ -62,7 +62,7 @@ def test_cross_validation_saves_a_complete_run_and_predicts(cleaned, tmp_path):
     # what the run was made with, and every choice the thesis did not make
     assert run.config["convention"] == "catalog" and run.config["phase_convention"] == "cos+"
     assert run.config["git_commit"] and run.config["packages"]["torch"] != "not installed"
-    assert run.config["feature_names"] == ["log_period", "amp_I", "colour"]
+    assert run.config["inputs"]["features"] == ["log_period", "amp_I", "colour"]
     assert any("median" in choice for choice in run.config["model_choices"])
     new = cleaned.data.drop(columns="label").iloc[:7]
     probabilities = predict(run, new)

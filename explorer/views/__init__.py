@@ -5,7 +5,7 @@ import holoviews.plotting.bokeh  # noqa: F401  registers the Bokeh plot options 
 
 hv.Store.set_current_backend("bokeh")  # without a notebook's hv.extension(), opts would target matplotlib
 
-from .common import Alerts, View  # noqa: E402
+from .common import Alerts, View, safe  # noqa: E402
 from .data import DataView  # noqa: E402
 from .dmdt import DmdtView  # noqa: E402
 from .lightcurves import LightCurveView  # noqa: E402
@@ -14,4 +14,4 @@ from .results import ResultsView  # noqa: E402
 from .training import TrainingView  # noqa: E402
 
 __all__ = ["Alerts", "DataView", "DmdtView", "LightCurveView", "MisclassificationsView", "ResultsView", "TrainingView",
-           "View"]
+           "View", "safe"]

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import html
+
 import panel as pn
 import param
 from panel.viewable import Viewer
 
 from explorer.state import ExplorerState
+
+
+def safe(text: object) -> str:
+    """Text from a file or a run (column names, cell values, star and run ids, error messages that
+    quote them), made safe for a Markdown or Alert pane: those render HTML, so a catalogue header
+    holding ``<img onerror=...>`` would run script in the page. Markdown emphasis still works."""
+    return html.escape(str(text), quote=False)
 
 
 class View(Viewer):
@@ -34,7 +43,7 @@ class Alerts(Viewer):
     def _refresh(self):
         for pane, text in ((self._error, self.state.error), (self._warning, self.state.warning),
                            (self._message, self.state.message)):
-            pane.param.update(object=text, visible=bool(text))
+            pane.param.update(object=safe(text), visible=bool(text))
 
     def __panel__(self):
         return self._layout

@@ -13,10 +13,11 @@ import panel as pn
 import param
 from holoviews.operation.datashader import datashade, dynspread
 
-from explorer.state import REMOVED_COLOR, ExplorerState
+from explorer import uploads
+from explorer.state import REMOVED_COLOR, ExplorerState, data_dirs
 from pipeline.cleaning import KEPT, QUALITY_STEPS, RANGE_PREFIX, numeric_columns
 
-from .common import View
+from .common import View, safe
 
 #: Short step names under the funnel's groups of bars and in the filter list (the report table keeps
 #: the pipeline's names); a user range ``range:<column>`` is shown as ``<column> range``.
@@ -71,7 +72,7 @@ class _Setting:
 
     def set_note(self, text: str | None):
         """A line under the setting: what a ``partial`` step leaves unchecked."""
-        self.note.param.update(object=html.escape(text) if text else "", visible=bool(text))
+        self.note.param.update(object=safe(text) if text else "", visible=bool(text))
 
 
 class _Regions:
@@ -131,7 +132,7 @@ class _Ranges:
             remove = pn.widgets.Button(label="✕", width=32, margin=(0, 5), color="light",
                                        description=f"remove the range on {column}")
             remove.on_click(lambda _, c=column: self.state.remove_range(c))
-            text = " ".join(part for part in (f"{low:g} ≤" if low is not None else "", html.escape(column),
+            text = " ".join(part for part in (f"{low:g} ≤" if low is not None else "", safe(column),
                                                f"≤ {high:g}" if high is not None else "") if part)
             rows.append(pn.Row(pn.pane.Markdown(text, margin=(4, 10)), remove, margin=0))
         self.listing.objects = rows
@@ -146,7 +147,7 @@ class DataView(View):
         self._builtin = pn.widgets.Button(label="Load OGLE-III (built-in)", color="primary", sizing_mode="stretch_width")
         self._builtin.on_click(lambda _: state.load("ogle3", name="OGLE-III"))
         self._path = pn.widgets.TextInput(label="Catalogue file on the server",
-                                          placeholder="/data/Table2.txt, table2.dat, .csv, .parquet, .fits",
+                                          placeholder=f"{data_dirs()[0] / 'Table2.txt'}, .dat, .csv, .parquet, .fits",
                                           sizing_mode="stretch_width")
         self._path_button = pn.widgets.Button(label="Load file", sizing_mode="stretch_width")
         self._path_button.on_click(self._load_path)
@@ -197,7 +198,8 @@ class DataView(View):
                                      css_classes=["vse-inapplicable"])
         controls = pn.Column(
             "### Catalogue", self._source, self._builtin, self._path, self._path_button,
-            pn.pane.Markdown("Or upload a file (a CDS `table2.dat` with its `ReadMe`; up to ~20 MB):", margin=(5, 10, 0, 10)),
+            pn.pane.Markdown(f"Or upload a file (a CDS `table2.dat` with its `ReadMe`; at most {uploads.limit_text()} "
+                             "in all):", margin=(5, 10, 0, 10)),
             self._upload,
             "### Labels",
             pn.widgets.Select.from_param(state.param.preset, label="Label preset", width=280),
@@ -236,7 +238,7 @@ class DataView(View):
         if not path:
             self.state.error = "Type the path of a catalogue file on the server first."
             return
-        self.state.load(path)
+        self.state.load_server_file(path)
 
     def _load_upload(self, event):
         if not event.new:
@@ -253,12 +255,13 @@ class DataView(View):
             self._source.object = "No catalogue loaded."
             self._summary.object = ""
             return
-        self._source.object = f"**{state.source_name}**: {len(state.catalog):,} stars, band `{state.band}`"
+        self._source.object = (f"**{safe(state.source_name)}**: {len(state.catalog):,} stars, "
+                               f"band **{safe(state.band)}**")
         counts = result.data["label"].value_counts()
         per_class = ", ".join(f"{c} {counts.get(c, 0):,}" for c in result.classes)
         self._summary.object = (f"### {len(result.data):,} of {len(state.catalog):,} stars kept\n"
                                 f"{len(result.classes)} classes ({state.preset}): {per_class}")
-        self._notes.param.update(object=" ".join(result.notes), visible=bool(result.notes))
+        self._notes.param.update(object=safe(" ".join(result.notes)), visible=bool(result.notes))
         self._report.value = result.report
         self._show_steps(result.steps)
 
@@ -267,7 +270,7 @@ class DataView(View):
         inapplicable = [s for s in QUALITY_STEPS if steps.loc[s, "status"] == "not applicable"]
         self._applicable.objects = [self._step_controls[s] for s in QUALITY_STEPS if s not in inapplicable]
         self._inapplicable_lines.object = "\n".join(
-            f"- **{step_name(s)}**: {html.escape(steps.loc[s, 'rule'])}" for s in inapplicable)
+            f"- **{step_name(s)}**: {safe(steps.loc[s, 'rule'])}" for s in inapplicable)
         self._inapplicable.param.update(title=f"Not applicable to this catalogue ({len(inapplicable)})",
                                         visible=bool(inapplicable))
         for step, setting in (("min_detections", "min_obs"), ("period_confidence", "max_log_fap"),

@@ -18,7 +18,7 @@ import pipeline
 from explorer.state import SUMMARY_PER_CLASS
 from pipeline.representations import DM_EDGES, DT_EDGES
 
-from .common import View
+from .common import View, safe
 
 N_DM, N_DT = len(DM_EDGES) - 1, len(DT_EDGES) - 1
 
@@ -132,7 +132,7 @@ class DmdtView(View):
         try:
             image = await asyncio.to_thread(state.dmdt_star_image)
         except pipeline.ConfigError as exc:
-            return pn.pane.Alert(str(exc), alert_type="warning")
+            return pn.pane.Alert(safe(exc), alert_type="warning")
         index = self.channel(state.dmdt_channels())
         title = f"{state.selected_star}" + ("" if state.dmdt_mode == "thesis" else f" vs {self.reference_class}")
         image = dmdt_image(image[index], title, color_range([image[index]]), frame_width=330).opts(colorbar=True)

@@ -13,7 +13,7 @@ import pipeline
 from explorer.state import REMOVED_COLOR
 from pipeline.cleaning import KEPT, UNMAPPED
 
-from .common import View
+from .common import View, safe
 
 #: Ids offered by the star-id completion: all shown stars up to this many (the browser gets the list).
 MAX_COMPLETIONS = 20000
@@ -119,7 +119,7 @@ class LightCurveView(View):
             return pn.pane.Markdown("Pick a star by id or in the table to see its light curve.", width=420)
         curve, star = state.curves(rows)[0], rows.iloc[0]
         if not np.isfinite(curve).all():
-            return pn.pane.Markdown(f"Star {star['id']} has no usable amplitude or mean magnitude: "
+            return pn.pane.Markdown(f"Star {safe(star['id'])} has no usable amplitude or mean magnitude: "
                                     "no light curve can be reconstructed.", width=420)
         phase = pipeline.phase_grid()
         mean = float(curve.mean())

@@ -18,7 +18,7 @@ from explorer.training import RunReport, TrainingSession, run_colors, training_s
 from pipeline import RunError
 from pipeline.schema import bands, primary_band
 
-from .common import View
+from .common import View, safe
 from .dmdt import color_range, dmdt_image
 from .results import confusion_plot, tap_to_cell
 
@@ -104,7 +104,13 @@ class MisclassificationsView(View):
             self._show_pair()
             return
         true, pred = session.cell
-        table = session.misclassified(true, pred)
+        try:
+            table = session.misclassified(true, pred)
+        except RunError as exc:  # a damaged stars.parquet: say so here, keep the page
+            self._title.object = f"### Cannot list these stars\n{safe(exc)}"
+            self._table.value = self._table.value.iloc[:0]
+            self.star = None
+            return
         what = f"**{true}** classified correctly" if true == pred else f"true **{true}** predicted **{pred}**"
         self._title.object = (f"### {len(table):,} stars: {what}\n"
                               "(validation predictions of every fold; p = model probability)")
@@ -142,9 +148,12 @@ class MisclassificationsView(View):
         report = self._report() if self.shown else None
         if report is None or self.star is None:
             return pn.pane.Markdown("")
-        stars = session.run_stars()
+        try:
+            stars = session.run_stars()
+        except RunError as exc:
+            return pn.pane.Alert(safe(exc), alert_type="danger", sizing_mode="stretch_width")
         if stars is None:
-            return pn.pane.Alert(f"Run {report.run.run_id} has no stars.parquet: its stars cannot be drawn.",
+            return pn.pane.Alert(f"Run {safe(report.run.run_id)} has no stars.parquet: its stars cannot be drawn.",
                                  alert_type="warning")
         predictions = report.run.predictions
         row = predictions[predictions["id"].astype(str) == self.star].iloc[0]
@@ -152,7 +161,7 @@ class MisclassificationsView(View):
         classes, colors = report.run.classes, run_colors(report.run.classes)
         true, pred, fold = row["true"], row["pred"], int(row["fold"])
         return pn.Column(
-            pn.pane.Markdown(f"## {self.star}\nTrue **{true}**, predicted **{pred}** by the fold {fold} model "
+            pn.pane.Markdown(f"## {safe(self.star)}\nTrue **{true}**, predicted **{pred}** by the fold {fold} model "
                              f"(p = {row[f'p_{pred}']:.3f}; p of the true class {row[f'p_{true}']:.3f}). "
                              f"Period {star['period'].iloc[0]:.6g} d.", sizing_mode="stretch_width"),
             pn.Row(pn.pane.HoloViews(self._curve_plot(report, stars, star, true, pred, colors)),

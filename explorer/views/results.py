@@ -18,7 +18,7 @@ from pipeline import RunError
 from pipeline.metrics import FOLD_COLUMNS
 from pipeline.models import MODEL_INPUTS
 
-from .common import View
+from .common import View, safe
 from .training import history_plot
 
 #: The per-fold bars: accuracy and the weighted averages the thesis reports.
@@ -87,7 +87,8 @@ def describe_run(report: RunReport) -> str:
     """One line of what was trained on what, from the run's config."""
     config = report.run.config
     train = config.get("train", {})
-    parts = [f"**{config['model']}**", f"catalogue `{config.get('catalog_name') or config.get('catalog', '?')}`",
+    catalog = config.get("catalog_name") or config.get("catalog", "?")
+    parts = [f"**{config['model']}**", f"catalogue **{safe(catalog)}**",
              f"classes {config.get('label_map', 'custom')} ({len(report.run.classes)})",
              f"{config.get('n_stars', '?')} stars", f"{config.get('folds', '?')} folds"]
     if train:
@@ -158,7 +159,7 @@ class ResultsView(View):
         try:
             return self.session.report(run_id)
         except (RunError, ValueError, OSError) as exc:
-            return pn.pane.Alert(f"Run {run_id} cannot be read: {exc}", alert_type="danger",
+            return pn.pane.Alert(safe(f"Run {run_id} cannot be read: {exc}"), alert_type="danger",
                                  sizing_mode="stretch_width")
 
     @param.depends("session.chosen_run", "session.runs", "shown")
@@ -168,9 +169,9 @@ class ResultsView(View):
         report = self._open(self.session.chosen_run)
         if not isinstance(report, RunReport):
             return report
-        parts = [pn.pane.Markdown(f"## {report.run.run_id}\n{describe_run(report)}", sizing_mode="stretch_width")]
+        parts = [pn.pane.Markdown(f"## {safe(report.run.run_id)}\n{describe_run(report)}", sizing_mode="stretch_width")]
         if report.note:
-            parts.append(pn.pane.Alert(report.note, alert_type="warning", sizing_mode="stretch_width",
+            parts.append(pn.pane.Alert(safe(report.note), alert_type="warning", sizing_mode="stretch_width",
                                        css_classes=["vse-run-note"]))
         if not report.run.folds:
             return pn.Column(*parts, sizing_mode="stretch_width")
@@ -214,7 +215,7 @@ class ResultsView(View):
         side_by_side = pd.DataFrame(columns, index=pd.Index(FOLD_COLUMNS, name="score"))
         plots = [confusion_plot(r.normalised, r.run.classes, f"{side}: {r.run.run_id}", normalised=True, size=360)[0]
                  for side, r in zip("AB", scored)]
-        notes = [f"**{side}**: {describe_run(r)}" + (f"  \n{r.note}" if r.note else "")
+        notes = [f"**{side}**: {describe_run(r)}" + (f"  \n{safe(r.note)}" if r.note else "")
                  for side, r in zip("AB", scored)]
         return pn.Column(
             pn.pane.Markdown("\n\n".join(notes), sizing_mode="stretch_width"),

@@ -16,7 +16,7 @@ from bokeh.palettes import Category10
 from explorer.training import TrainingSession, training_session
 from pipeline.representations import LEAK_WARNING
 
-from .common import View
+from .common import View, safe
 
 FOLD_COLORS = Category10[10]
 
@@ -115,8 +115,8 @@ class TrainingView(View):
     @param.depends("session.error", "session.message", "session.model", "session.dmdt_mode", watch=True)
     def _refresh_alerts(self):
         session = self.session
-        self._error.param.update(object=session.error, visible=bool(session.error))
-        self._message.param.update(object=session.message, visible=bool(session.message) and not session.error)
+        self._error.param.update(object=safe(session.error), visible=bool(session.error))
+        self._message.param.update(object=safe(session.message), visible=bool(session.message) and not session.error)
         self._leak.visible = session.leaks_label
 
     @param.depends("state.result", "state.seed", watch=True)
