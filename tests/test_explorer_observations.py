@@ -135,7 +135,8 @@ def test_loaded_light_curves_are_matched_by_id(state, tmp_path):
 
 def test_files_without_catalogue_stars_or_with_too_few_points(state, tmp_path):
     assert not state.load_lightcurves(tmp_path / "missing.csv")
-    assert "Could not read light curves" in state.error and state.error.endswith("no such file or folder. No light curves are loaded.")
+    assert state.error.startswith("Could not read light curves from")
+    assert state.error.endswith("no such file or folder. No light curves are loaded.")
     strangers = pd.DataFrame({"id": "<b>x</b>", "time": np.arange(20.0), "mag": 15.0, "err": 0.01, "band": "I"})
     assert not state.load_lightcurves_upload({"<img src=x>.csv": strangers.to_csv(index=False).encode()})
     assert "No star of &lt;img src=x&gt;.csv is in" in state.error and "&lt;b&gt;x&lt;/b&gt;" in state.error
@@ -154,6 +155,6 @@ def test_files_without_catalogue_stars_or_with_too_few_points(state, tmp_path):
 def test_a_star_too_faint_for_the_survey(state):
     view = ObservationsView(state=state)
     state.selected_star = star_of(state, "RRLyr/RRab")
-    faint = state.catalog.assign(mag_I=np.where(state.catalog["id"] == state.selected_star, 24.0, state.catalog["mag_I"]))
+    star = state.star().assign(mag_I=24.0)  # OGLE-III reaches I ~ 21
     with pytest.raises(NoObservations, match="has no epochs: it is fainter than OGLE-III's detection limit"):
-        view._simulated(faint[faint["id"] == state.selected_star], "ogle3", 0)
+        view._simulated(star, "ogle3", 0)

@@ -40,9 +40,10 @@ def band_colors(bands) -> dict[str, str]:
 
 
 def _points(frame, x: str, xvalues, color: str, label: str):
-    """Error bars and points of one band (one Overlay layer each)."""
+    """Error bars (no caps: hundreds of them hide the points) and points of one band."""
     mag, err = frame["mag"].to_numpy(), frame["err"].to_numpy()
-    return (hv.ErrorBars((xvalues, mag, err), x, ["mag", "err"]).opts(color=color, alpha=0.35, line_width=1)
+    return (hv.ErrorBars((xvalues, mag, err), x, ["mag", "err"]).opts(color=color, alpha=0.35, line_width=1,
+                                                                      lower_head=None, upper_head=None)
             * hv.Scatter((xvalues, mag), x, "mag", label=label).opts(color=color, size=3))
 
 
@@ -81,7 +82,8 @@ def folded_plot(obs: StarObservations, star, period: float, which: str, source: 
             color="black", line_width=2))
     plot = hv.Overlay(layers).opts(
         invert_yaxis=True, xlim=(0, 1), width=640, height=320, legend_position="top_right",
-        title=f"{source}: folded at the {which} period {period:.6g} d", xlabel="phase (maximum light of the model at 0)",
+        title=f"{source}: folded at the {which} period {period:.6g} d",
+        xlabel="phase (maximum light of the model at 0)",
         ylabel="magnitude (brighter up)")
     return plot, folded.model_note
 
@@ -116,7 +118,7 @@ class ObservationsView(View):
         self._survey = pn.widgets.Select.from_param(state.param.survey, label="Survey cadence", width=200)
         self._seed = pn.widgets.IntInput.from_param(state.param.survey_seed, label="Simulation seed", width=130)
         self._path = pn.widgets.TextInput(label="Light-curve file or folder on the server", width=420,
-                                          placeholder="/data/ogle/I/ (.dat files), a ZTF/Gaia/ASAS-SN/CRTS table, a store")
+                                          placeholder="/data/ogle/I/ (.dat files), a ZTF, Gaia, ASAS-SN or CRTS table")
         self._path_button = pn.widgets.Button(label="Load light curves", width=160, align="end")
         self._path_button.on_click(self._load_path)
         self._upload = pn.widgets.FileInput(multiple=True, width=300, align="end")
@@ -251,7 +253,8 @@ class ObservationsView(View):
         which = "found" if self.fold_at == "found" or not (catalogue_period > 0) else "catalogue"
         period = obs.found_period if which == "found" else catalogue_period
         folded, model_note = folded_plot(obs, star, period, which, source)
-        parts.append(pn.pane.Markdown(self._summary(obs, catalogue_period, model_note), css_classes=["vse-obs-summary"]))
+        parts.append(pn.pane.Markdown(self._summary(obs, catalogue_period, model_note),
+                                      css_classes=["vse-obs-summary"]))
         parts.append(pn.FlexBox(
             pn.pane.HoloViews(time_plot(obs, source), linked_axes=False, css_classes=["vse-obs-time"]),
             pn.pane.HoloViews(periodogram_plot(obs, catalogue_period, source), linked_axes=False,
