@@ -437,6 +437,11 @@ class ExplorerState(param.Parameterized):
             self.error = self._failure(f"Could not read light curves from {html.escape(name)}",
                                        html.escape(self._named(exc, path, name)), self._lightcurves_kept())
             return False
+        except Exception as exc:  # a file reached code that did not expect it: log it, keep the session
+            log.exception("reading light curves from %s failed", name)
+            self.error = self._failure(f"Could not read light curves from {html.escape(name)} (unexpected error)",
+                                       html.escape(self._named(exc, path, name)), self._lightcurves_kept())
+            return False
         matched = self.lightcurve_matches(lcs)
         if not matched:
             examples = ", ".join(html.escape(i) for i in lcs.ids[:3])
@@ -470,7 +475,8 @@ class ExplorerState(param.Parameterized):
         lcs = lcs if lcs is not None else self.lightcurves
         if lcs is None or self.catalog is None:
             return []
-        return [i for i in lcs.ids if self.star_position(i) is not None]
+        ids = pd.Index(lcs.ids)
+        return ids[ids.isin(self.catalog["id"].astype(str))].tolist()
 
     def _lightcurves_kept(self) -> str:
         return ("the light curves loaded before stay loaded" if self.lightcurves is not None

@@ -10,7 +10,7 @@ import pandas as pd
 import panel as pn
 import pytest
 
-from explorer.observations import NoObservations
+from explorer.observations import NoObservations, fold_with_reconstruction
 from explorer.state import ExplorerState
 from explorer.views import ObservationsView
 from pipeline.catalogs import read_ogle3
@@ -71,8 +71,11 @@ def test_an_rrab_is_simulated_with_ogle3_and_its_period_found(state):
     assert spikes[0].data["period"].iloc[0] == pytest.approx(catalogue_period)
     model = [layer for layer in drawn["vse-obs-folded"] if isinstance(layer, hv.Curve)]
     assert len(model) == 1 and model[0].label == "catalogue model"
-    # The aligned reconstruction follows the points: their residual is near the survey noise.
+    # The reconstruction, slid along phase onto the points, follows them to about the survey noise.
     assert "catalogue I reconstruction" in content.objects[2].object
+    folded = fold_with_reconstruction(obs, state.star(), obs.found_period)
+    model_at_points = np.interp(folded.phase, folded.model_phase, folded.model, period=1.0)
+    assert np.median(np.abs(obs.lcs.data["mag"] - model_at_points)) < 3 * obs.lcs.data["err"].median()
     assert len(obs.periods) <= 3000 and obs.power.max() == pytest.approx(obs.searches["power"].max(), rel=0.05)
 
 

@@ -133,7 +133,7 @@ class ObservationsView(View):
             self._picker, margin=0)
         self._layout = pn.Column(
             pn.Row(pn.Column("**Light curves**", self._source), self._simulate_controls,
-                   pn.widgets.RadioButtonGroup.from_param(self.param.fold_at, name="Fold at", width=280, align="end"),
+                   pn.widgets.RadioButtonGroup.from_param(self.param.fold_at, width=280, align="end"),
                    pn.widgets.Select.from_param(self.param.dmdt_preset, label="dm-dt bins", width=100)),
             self._load_controls,
             pn.param.ParamMethod(self._content, loading_indicator=True),
@@ -228,11 +228,16 @@ class ObservationsView(View):
             obs = await asyncio.to_thread(self.observations)
         except NoObservations as exc:
             return pn.pane.Alert(html.escape(str(exc)), alert_type="warning", css_classes=["vse-obs-empty"])
+        if state.star_position(obs.star_id) is None:  # another catalogue arrived meanwhile; its own update follows
+            return pn.pane.Markdown("")
         return self.draw(obs)
 
     def draw(self, obs: StarObservations) -> pn.Column:
-        """Title, period summary and the four plots of ``obs`` (the part of ``_content`` after computing)."""
-        star = self.state.star()
+        """Title, period summary and the four plots of ``obs`` (the part of ``_content`` after computing).
+
+        The catalogue row is looked up by ``obs.star_id``, not the current pick, which may have moved on
+        while ``obs`` was computed off the event loop."""
+        star = self.state.describe([self.state.star_position(obs.star_id)])
         source = describe_source(obs.lcs)
         star_id = html.escape(obs.star_id)
         if obs.simulated:
