@@ -1,5 +1,6 @@
 """The Observations tab served by ``panel serve`` and driven in Chromium: a star picked in the Light
-curves tab is simulated with OGLE-III's cadence, and its periodogram and folded curve are drawn.
+curves tab is simulated with OGLE-III's cadence, and its periodogram and folded curve are drawn; an
+uploaded light-curve table is matched to the catalogue and drawn as observed.
 
 Screenshots go to ``$VSE_SHOTS`` (default /tmp/vse_shots) for a person to look at.
 """
@@ -13,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from pipeline.catalogs import read_ogle3
+from pipeline.lightcurves import simulate
 from tests.conftest import serve_app, stop_app
 from tests.ogle_files import star_rows, write_ogle3
 
@@ -27,16 +29,21 @@ FIRST_OBSERVATIONS_MS = 60_000
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, cache_dir):
-    """The explorer on a small OGLE-III catalogue (canonical CSV)."""
+    """The explorer on a small OGLE-III catalogue (canonical CSV), and a light-curve table of five of
+    its stars (generic ``id,time,mag,err,band``) to upload."""
     folder = tmp_path_factory.mktemp("serve-observations")
     catalog = folder / "catalogue.csv"
-    read_ogle3(write_ogle3(folder / "ogle3.txt.bz2", star_rows(n_per_kind=6, seed=4))).to_csv(catalog, index=False)
+    stars = read_ogle3(write_ogle3(folder / "ogle3.txt.bz2", star_rows(n_per_kind=6, seed=4)))
+    stars.to_csv(catalog, index=False)
+    table = folder / "lightcurves.csv"
+    simulate(stars.head(5), survey="ogle3", seed=9).data[["id", "time", "mag", "err", "band"]].to_csv(table, index=False)
     app = serve_app(catalog, folder / "panel.log", cache_dir, timeout=180)  # a loaded machine starts slowly
-    yield app
+    yield app, table
     stop_app(app)
 
 
 def test_a_picked_star_shows_its_simulated_observations(served, page: Page):
+    served, table = served
     SHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
@@ -67,6 +74,14 @@ def test_a_picked_star_shows_its_simulated_observations(served, page: Page):
     expect(page.get_by_text("Simulated ZTF observations of")).to_be_visible()
     expect(page.locator(".vse-obs-summary")).to_contain_text("in g")
     page.screenshot(path=SHOTS / "browser_observations_ztf.png", full_page=True)
+
+    # Real light curves: an uploaded table, matched to catalogue stars by id.
+    page.get_by_role("button", name="Loaded light curves").click()
+    page.locator(".vse-obs-upload input[type=file]").set_input_files(table)
+    expect(page.get_by_text("Observed light curve of")).to_be_visible()
+    expect(page.get_by_text("5 stars, 5 in the catalogue")).to_be_visible()
+    expect(page.locator(".vse-obs-folded .bk-Canvas").first).to_be_visible()
+    page.screenshot(path=SHOTS / "browser_observations_loaded.png", full_page=True)
 
     assert problems == []
     log = served.log()

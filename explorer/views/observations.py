@@ -121,7 +121,7 @@ class ObservationsView(View):
                                           placeholder="/data/ogle/I/ (.dat files), a ZTF, Gaia, ASAS-SN or CRTS table")
         self._path_button = pn.widgets.Button(label="Load light curves", width=160, align="end")
         self._path_button.on_click(self._load_path)
-        self._upload = pn.widgets.FileInput(multiple=True, width=300, align="end")
+        self._upload = pn.widgets.FileInput(multiple=True, width=300, align="end", css_classes=["vse-obs-upload"])
         self._upload.param.watch(self._load_upload, "value")
         self._picker = pn.widgets.Select(label="Loaded stars in the catalogue", options=[""], width=300)
         self._picker.param.watch(self._picked, "value")
