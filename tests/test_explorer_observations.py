@@ -161,3 +161,18 @@ def test_a_star_too_faint_for_the_survey(state):
     star = state.star().assign(mag_I=24.0)  # OGLE-III reaches I ~ 21
     with pytest.raises(NoObservations, match="has no epochs: it is fainter than OGLE-III's detection limit"):
         view._simulated(star, "ogle3", 0)
+
+
+def test_an_ogle_folder_on_the_server_is_loaded_by_path(state, tmp_path):
+    """OGLE's own layout, ``I/<id>.dat`` with ``HJD-2450000 mag err`` lines, read from a path."""
+    stars = state.catalog[state.catalog["raw_label"] == "RRLyr/RRab"].head(2)
+    folder = tmp_path / "ogle" / "I"
+    folder.mkdir(parents=True)
+    for star_id, frame in simulate(stars, survey="ogle3", seed=3).data.groupby("id"):
+        short_hjd = frame["time"] - (2450000.0 - 2400000.5)
+        lines = [f"{t:.5f} {m:.3f} {e:.3f}" for t, m, e in zip(short_hjd, frame["mag"], frame["err"])]
+        (folder / f"{star_id}.dat").write_text("\n".join(lines) + "\n")
+    assert state.load_lightcurves(str(tmp_path / "ogle")), state.error
+    assert state.lightcurves.time_scale == "HJD" and sorted(state.lightcurve_matches()) == sorted(stars["id"])
+    obs = ObservationsView(state=state).observations()
+    assert obs.band == "I" and obs.found_period == pytest.approx(float(state.star()["period"].iloc[0]), rel=0.01)

@@ -36,6 +36,7 @@ CATALOGUE_COLOR, FOUND_COLOR = "#ff7f0e", "#d62728"
 
 
 def band_colors(bands) -> dict[str, str]:
+    """One colour per band, by name order, so a band keeps its colour in every plot of a star."""
     return {band: Category10[10][i % 10] for i, band in enumerate(sorted(bands))}
 
 
@@ -48,6 +49,7 @@ def _points(frame, x: str, xvalues, color: str, label: str):
 
 
 def time_plot(obs: StarObservations, source: str) -> hv.Overlay:
+    """Magnitude against time per band: gaps, seasons and cadence are what this plot is for."""
     data = obs.lcs.data
     colors = band_colors(obs.lcs.bands)
     layers = [_points(frame, "time", frame["time"].to_numpy(), colors[band], f"{band} ({len(frame)})")
@@ -58,6 +60,7 @@ def time_plot(obs: StarObservations, source: str) -> hv.Overlay:
 
 
 def periodogram_plot(obs: StarObservations, catalogue_period: float, source: str) -> hv.Overlay:
+    """Power against period (log), both periods marked: an alias shows as the found line off the catalogue's."""
     layers = [hv.Curve((obs.periods, obs.power), "period", "power").opts(color="#444444", line_width=1)]
     if np.isfinite(catalogue_period) and catalogue_period > 0:
         layers.append(hv.Spikes(([catalogue_period], [1.0]), "period", "power",
