@@ -152,28 +152,36 @@ def fold_with_reconstruction(obs: StarObservations, star: pd.DataFrame, period: 
 
 class ObservationCache:
     """Per-session memory of :func:`observe`, keyed by (star, source, survey, seed); thread-safe, as
-    the view computes off the event loop. Least recently used stars are forgotten past ``size``."""
+    the view computes off the event loop. Least recently used stars are forgotten past ``size``.
+
+    :meth:`clear` (new catalogue, new files) also keeps out results still being computed from the
+    old data: a star id alone does not say which catalogue row it was simulated from.
+    """
 
     def __init__(self, size: int = CACHED_STARS):
         self.size = size
         self._entries: OrderedDict[tuple, StarObservations] = OrderedDict()
         self._lock = threading.Lock()
+        self._generation = 0
 
     def get(self, key: tuple, compute) -> StarObservations:
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
+            generation = self._generation
         value = compute()  # outside the lock: another star may be computed meanwhile
         with self._lock:
-            self._entries[key] = value
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            if generation == self._generation:
+                self._entries[key] = value
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._generation += 1
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -10,7 +10,7 @@ import pandas as pd
 import panel as pn
 import pytest
 
-from explorer.observations import NoObservations, fold_with_reconstruction
+from explorer.observations import NoObservations, ObservationCache, fold_with_reconstruction
 from explorer.state import ExplorerState
 from explorer.views import ObservationsView
 from pipeline.catalogs import read_ogle3
@@ -93,6 +93,11 @@ def test_observations_are_cached_per_star_survey_and_seed(state):
     state.survey_seed = 0
     state.survey = "ogle3"
     assert view.observations() is first
+
+    cache = ObservationCache(size=2)
+    cache.get("a", lambda: 1), cache.get("b", lambda: 2), cache.get("a", lambda: 0), cache.get("c", lambda: 3)
+    assert cache.get("a", lambda: 0) == 1 and cache.get("b", lambda: 0) == 0  # "b" was the least recently used
+    assert cache.get("d", lambda: cache.clear() or 4) == 4 and len(cache) == 0  # computed from data now gone
 
 
 def test_empty_states_say_what_to_do(state):
