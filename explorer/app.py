@@ -20,12 +20,14 @@ from panel.viewable import Viewer  # noqa: E402
 
 from explorer.state import ExplorerState  # noqa: E402
 from explorer.views import (  # noqa: E402
-    Alerts, DataView, DmdtView, LightCurveView, MisclassificationsView, ResultsView, TrainingView,
+    Alerts, DataView, DmdtView, LightCurveView, MisclassificationsView, ObservationsView, ResultsView,
+    TrainingView,
 )
 
 #: The app's tabs in order: a new view over the same state is one more entry here.
 TABS = (("Data & filters", DataView), ("Light curves", LightCurveView), ("dm-dt", DmdtView),
-        ("Training", TrainingView), ("Results", ResultsView), ("Misclassifications", MisclassificationsView))
+        ("Observations", ObservationsView), ("Training", TrainingView), ("Results", ResultsView),
+        ("Misclassifications", MisclassificationsView))
 
 
 class App(Viewer):

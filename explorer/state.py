@@ -9,6 +9,7 @@ star) set ``error`` and keep what was there before.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import threading
@@ -25,10 +26,12 @@ import pipeline
 from pipeline import CleaningConfig, CleaningResult, ConfigError
 from pipeline import labels as label_maps
 from pipeline.cleaning import KEPT, UNMAPPED
+from pipeline.lightcurves import SURVEYS, LightCurves, read_lightcurves
 from pipeline.representations import DMDT_MODES
 from pipeline.schema import bands, primary_band
 
-from . import uploads
+from explorer import uploads
+from explorer.observations import SURVEY_NAMES, default_survey
 
 log = logging.getLogger(__name__)
 
@@ -452,3 +455,79 @@ class ExplorerState(param.Parameterized):
         members = reference[(reference["label"] == label) & (reference["id"] != star_id)]
         group = pd.concat([star.assign(label=label), members], ignore_index=True)
         return pipeline.dmdt_images(group, mode="thesis")[0]
+
+    # ------------------------------------------------------------------ observations (Observations tab)
+    # The picked star's light curve: simulated from its catalogue row with a survey's cadence, or read
+    # from files and matched to the catalogue by id. On the state, not in the view, so that other views
+    # (training on light curves) see the same choice and the same loaded files.
+    observation_source = param.Selector(default="simulated", objects={"Simulate a survey": "simulated",
+                                                                      "Loaded light curves": "loaded"})
+    survey = param.Selector(default="ogle3", objects={f"{name} ({', '.join(SURVEYS[key].bands)})": key
+                                                      for key, name in SURVEY_NAMES.items()},
+                            doc="Cadence and noise the picked star is simulated with; follows the catalogue.")
+    survey_seed = param.Integer(default=0, doc="Seed of the simulated observations (with the survey and star id).")
+    lightcurves = param.ClassSelector(class_=LightCurves, default=None, allow_None=True,
+                                      doc="Light curves loaded in this session (from a path or an upload).")
+
+    @param.depends("catalog", watch=True)
+    def _follow_catalog_survey(self) -> None:
+        """A newly loaded catalogue is simulated with its own survey's cadence first (OGLE-III for OGLE)."""
+        if self.catalog is not None:
+            self.survey = default_survey(self.catalog)
+
+    def load_lightcurves(self, path: str | Path, name: str | None = None) -> bool:
+        """Read light curves from a file or folder; refused (``error`` set) when no star is in the catalogue."""
+        name = name or str(path)
+        if self.catalog is None:
+            self.error = "Load a catalogue first: light curves are matched to its stars by id."
+            return False
+        try:
+            lcs = read_lightcurves(path)
+        except (ValueError, KeyError, OSError) as exc:  # CatalogError is a ValueError
+            self.error = self._failure(f"Could not read light curves from {html.escape(name)}",
+                                       html.escape(self._named(exc, path, name)), self._lightcurves_kept())
+            return False
+        except Exception as exc:  # a file reached code that did not expect it: log it, keep the session
+            log.exception("reading light curves from %s failed", name)
+            self.error = self._failure(f"Could not read light curves from {html.escape(name)} (unexpected error)",
+                                       html.escape(self._named(exc, path, name)), self._lightcurves_kept())
+            return False
+        matched = self.lightcurve_matches(lcs)
+        if not matched:
+            examples = ", ".join(html.escape(i) for i in lcs.ids[:3])
+            self.error = self._failure(f"No star of {html.escape(name)} is in {html.escape(self.source_name)}",
+                                       f"its ids ({examples}, ...) must match the catalogue's id column",
+                                       self._lightcurves_kept())
+            return False
+        lcs.source = name
+        pick = self.selected_star if self.selected_star in matched else matched[0]
+        self.param.update(lightcurves=lcs, observation_source="loaded", selected_star=pick, error="",
+                          message=f"Loaded light curves from {html.escape(name)}: {len(lcs.ids):,} stars, "
+                                  f"{len(matched):,} in the catalogue; bands {', '.join(lcs.bands)}, {lcs.time_scale}.")
+        return True
+
+    def load_lightcurves_upload(self, files: Mapping[str, bytes]) -> bool:
+        """Uploaded light-curve files, written under their own names (the readers sniff names): one file
+        is read as itself, several as a folder of per-star files."""
+        if not files:
+            self.error = "Upload at least one light-curve file."
+            return False
+        with tempfile.TemporaryDirectory(prefix="vse-lc-upload-") as folder:
+            for filename, data in files.items():
+                (Path(folder) / Path(filename).name).write_bytes(data)
+            names = sorted(Path(n).name for n in files)
+            target = Path(folder) / names[0] if len(names) == 1 else Path(folder)
+            label = names[0] if len(names) == 1 else f"{len(names)} uploaded files"
+            return self.load_lightcurves(target, name=label)  # read whole: nothing refers to the copy later
+
+    def lightcurve_matches(self, lcs: LightCurves | None = None) -> list[str]:
+        """Ids of the (loaded) light curves' stars that are in the catalogue, in file order."""
+        lcs = lcs if lcs is not None else self.lightcurves
+        if lcs is None or self.catalog is None:
+            return []
+        ids = pd.Index(lcs.ids)
+        return ids[ids.isin(self.catalog["id"].astype(str))].tolist()
+
+    def _lightcurves_kept(self) -> str:
+        return ("the light curves loaded before stay loaded" if self.lightcurves is not None
+                else "no light curves are loaded")

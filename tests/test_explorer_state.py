@@ -252,6 +252,7 @@ def test_dmdt_images_wait_until_shown_and_label_the_real_edges(state, monkeypatc
 def test_the_app_is_a_plain_layout_outside_a_server(state):
     app = App(state=state)
     assert app.servable() is app
-    assert app.tabs._names == ["Data & filters", "Light curves", "dm-dt", "Training", "Results", "Misclassifications"]
-    app.tabs.active = 2
-    assert [view.shown for view in app.views] == [False, False, True, False, False, False]
+    assert app.tabs._names == ["Data & filters", "Light curves", "dm-dt", "Observations", "Training", "Results",
+                               "Misclassifications"]
+    app.tabs.active = 3
+    assert [view.shown for view in app.views] == [False, False, False, True, False, False, False]

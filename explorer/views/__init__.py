@@ -10,8 +10,9 @@ from .data import DataView  # noqa: E402
 from .dmdt import DmdtView  # noqa: E402
 from .lightcurves import LightCurveView  # noqa: E402
 from .misclassifications import MisclassificationsView  # noqa: E402
+from .observations import ObservationsView  # noqa: E402
 from .results import ResultsView  # noqa: E402
 from .training import TrainingView  # noqa: E402
 
-__all__ = ["Alerts", "DataView", "DmdtView", "LightCurveView", "MisclassificationsView", "ResultsView", "TrainingView",
-           "View", "safe"]
+__all__ = ["Alerts", "DataView", "DmdtView", "LightCurveView", "MisclassificationsView", "ObservationsView",
+           "ResultsView", "TrainingView", "View", "safe"]

@@ -23,7 +23,8 @@ from .common import View, safe
 N_DM, N_DT = len(DM_EDGES) - 1, len(DT_EDGES) - 1
 
 
-def _edge_ticks(edges: np.ndarray) -> list[tuple[int, str]]:
+def edge_ticks(edges: np.ndarray) -> list[tuple[int, str]]:
+    """(cell index, label) at every bin edge: images are drawn on uniform cells, labelled with the real edges."""
     return [(i, f"{edge:.2g}" if edge < 1 else f"{edge:g}") for i, edge in enumerate(edges)]
 
 
@@ -40,8 +41,8 @@ def dmdt_image(image: np.ndarray, title: str, clim: tuple[float, float], frame_w
                      vdims=["pair fraction"])
     return cells.opts(
         cmap="viridis", cnorm="log", clim=clim, clipping_colors={"min": "white", "NaN": "white"},
-        frame_width=frame_width, frame_height=150, title=title, tools=["hover"], xticks=_edge_ticks(DT_EDGES),
-        yticks=_edge_ticks(DM_EDGES), xrotation=90, xlabel="dt = |ΔP| [d]", ylabel="dm = |ΔA| [mag]",
+        frame_width=frame_width, frame_height=150, title=title, tools=["hover"], xticks=edge_ticks(DT_EDGES),
+        yticks=edge_ticks(DM_EDGES), xrotation=90, xlabel="dt = |ΔP| [d]", ylabel="dm = |ΔA| [mag]",
         fontsize={"xticks": 7, "yticks": 8, "title": 10, "labels": 9}, colorbar=False,
     )
 
