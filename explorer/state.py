@@ -56,6 +56,25 @@ def data_dirs() -> list[Path]:
     return [Path("data"), Path(os.environ.get("VSE_RUNS_DIR") or "runs")]
 
 
+def server_path(text: str) -> Path | None:
+    """The path a user typed, resolved, if it exists below :func:`data_dirs`; else None.
+
+    Symlinks are followed (a link inside pointing outside is outside); a loop of links or a NUL
+    byte is no such path either, so missing and forbidden paths cannot be told apart.
+    """
+    try:
+        resolved = Path(text).expanduser().resolve()
+        inside = any(resolved.is_relative_to(folder.resolve()) for folder in data_dirs())
+        return resolved if inside and resolved.exists() else None
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def safe_text(text: object) -> str:
+    """User- or file-given text for the alerts (Markdown, which renders HTML): escaped."""
+    return html.escape(str(text), quote=False)
+
+
 #: The settings params, in CleaningConfig's order; a change of any re-runs the cleaning.
 SETTINGS = ("preset", "min_obs", "min_obs_comparison", "max_log_fap", "min_r2", "max_period_rel_err",
             "require_fourier", "mag_range", "min_amp", "regions", "ranges", "cap", "seed")
@@ -174,21 +193,25 @@ class ExplorerState(param.Parameterized):
         A missing file and one outside the folders get the same message, so the field cannot be
         used to find out what exists on the server, and nothing of a file outside is ever read.
         """
-        folders = data_dirs()
-        path = Path(text).expanduser()
-        try:
-            resolved = path.resolve()  # symlinks followed: a link inside pointing outside is outside
-            inside = any(resolved.is_relative_to(folder.resolve()) for folder in folders)
-            found = inside and resolved.is_file()
-        except (OSError, RuntimeError, ValueError):  # a loop of links, a NUL byte: no such file either
-            found = False
-        if not found:
-            listing = ", ".join(str(folder) for folder in folders)
-            self.error = (f"No catalogue file {text} below the data folders ({listing}): this field reads "
-                          f"files there only (the server's operator sets them with VSE_DATA_DIRS). "
-                          + self._kept_phrase())
+        resolved = server_path(text)
+        if resolved is None or not resolved.is_file():
+            self.error = self._not_below_data_dirs("catalogue file", text) + self._kept_phrase()
             return False
         return self.load(resolved, name=text)
+
+    def load_lightcurves_server_path(self, text: str) -> bool:
+        """Light curves by the path a user typed (a file or a folder), only from below :func:`data_dirs`."""
+        resolved = server_path(text)
+        if resolved is None:
+            self.error = self._not_below_data_dirs("light-curve file or folder", text) + self._lightcurves_kept_sentence()
+            return False
+        return self.load_lightcurves(resolved, name=text)
+
+    @staticmethod
+    def _not_below_data_dirs(what: str, text: str) -> str:
+        listing = ", ".join(str(folder) for folder in data_dirs())
+        return (f"No {what} {safe_text(text)} below the data folders ({safe_text(listing)}): this field reads "
+                f"files there only (the server's operator sets them with VSE_DATA_DIRS). ")
 
     def load_upload(self, files: Mapping[str, bytes]) -> bool:
         """Load uploaded files, written under their own names to a folder of the upload cache, so a
@@ -512,13 +535,25 @@ class ExplorerState(param.Parameterized):
         if not files:
             self.error = "Upload at least one light-curve file."
             return False
-        with tempfile.TemporaryDirectory(prefix="vse-lc-upload-") as folder:
-            for filename, data in files.items():
-                (Path(folder) / Path(filename).name).write_bytes(data)
-            names = sorted(Path(n).name for n in files)
-            target = Path(folder) / names[0] if len(names) == 1 else Path(folder)
-            label = names[0] if len(names) == 1 else f"{len(names)} uploaded files"
-            return self.load_lightcurves(target, name=label)  # read whole: nothing refers to the copy later
+        names = {filename: Path(str(filename or "")).name for filename in files}
+        if any(name in {"", ".", ".."} for name in names.values()):
+            self.error = "Upload refused: a file without a name; choose the file again. " + self._lightcurves_kept_sentence()
+            return False
+        size = sum(len(data) for data in files.values())
+        if size > uploads.UPLOAD_LIMIT_BYTES:
+            self.error = (f"Upload refused: {size / 1024 ** 2:.1f} MB, more than the {uploads.limit_text()} an "
+                          "upload may have; put the files in the server's data folder and load them by path. "
+                          + self._lightcurves_kept_sentence())
+            return False
+        try:
+            folder = uploads.upload_folder({names[k]: v for k, v in files.items()})
+        except OSError as exc:
+            self.error = self._failure("Could not store the upload", exc.strerror or exc, self._lightcurves_kept())
+            return False
+        ordered = sorted(names.values())
+        target = folder / ordered[0] if len(ordered) == 1 else folder
+        label = ordered[0] if len(ordered) == 1 else f"{len(ordered)} uploaded files"
+        return self.load_lightcurves(target, name=label)
 
     def lightcurve_matches(self, lcs: LightCurves | None = None) -> list[str]:
         """Ids of the (loaded) light curves' stars that are in the catalogue, in file order."""
@@ -531,3 +566,7 @@ class ExplorerState(param.Parameterized):
     def _lightcurves_kept(self) -> str:
         return ("the light curves loaded before stay loaded" if self.lightcurves is not None
                 else "no light curves are loaded")
+
+    def _lightcurves_kept_sentence(self) -> str:
+        kept = self._lightcurves_kept()
+        return kept[0].upper() + kept[1:] + "."

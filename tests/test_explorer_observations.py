@@ -168,7 +168,7 @@ def test_a_star_too_faint_for_the_survey(state):
         view._simulated(star, "ogle3", 0)
 
 
-def test_an_ogle_folder_on_the_server_is_loaded_by_path(state, tmp_path):
+def test_an_ogle_folder_on_the_server_is_loaded_by_path(state, tmp_path, tmp_path_factory, monkeypatch):
     """OGLE's own layout, ``I/<id>.dat`` with ``HJD-2450000 mag err`` lines, read from a path."""
     stars = state.catalog[state.catalog["raw_label"] == "RRLyr/RRab"].head(2)
     folder = tmp_path / "ogle" / "I"
@@ -177,7 +177,15 @@ def test_an_ogle_folder_on_the_server_is_loaded_by_path(state, tmp_path):
         short_hjd = frame["time"] - (2450000.0 - 2400000.5)
         lines = [f"{t:.5f} {m:.3f} {e:.3f}" for t, m, e in zip(short_hjd, frame["mag"], frame["err"])]
         (folder / f"{star_id}.dat").write_text("\n".join(lines) + "\n")
-    assert state.load_lightcurves(str(tmp_path / "ogle")), state.error
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    monkeypatch.setenv("VSE_DATA_DIRS", str(elsewhere))  # the typed path reads below the data folders only
+    assert not state.load_lightcurves_server_path(str(tmp_path / "ogle"))
+    forbidden = state.error
+    assert not state.load_lightcurves_server_path(str(elsewhere / "missing"))
+    assert forbidden.replace(str(tmp_path / "ogle"), "X") == state.error.replace(str(elsewhere / "missing"), "X")
+    assert state.lightcurves is None
+    monkeypatch.setenv("VSE_DATA_DIRS", str(tmp_path))
+    assert state.load_lightcurves_server_path(str(tmp_path / "ogle")), state.error
     assert state.lightcurves.time_scale == "HJD" and sorted(state.lightcurve_matches()) == sorted(stars["id"])
     obs = ObservationsView(state=state).observations()
     assert obs.band == "I" and obs.found_period == pytest.approx(float(state.star()["period"].iloc[0]), rel=0.01)

@@ -90,7 +90,9 @@ def test_the_message_size_the_launcher_sets_carries_the_largest_upload():
     assert size >= 4 * ((uploads.UPLOAD_LIMIT_BYTES + 2) // 3) + 64 * 1024  # base64 and the message around it
 
 
-def test_upload_cache_is_keyed_by_content_and_bounded(ztf_csv, cache_dir):
+def test_upload_cache_is_keyed_by_content_and_bounded(ztf_csv, tmp_path, monkeypatch):
+    cache_dir = tmp_path / "cache"  # its own: other tests' uploads share the session's cache
+    monkeypatch.setenv("VSE_CACHE_DIR", str(cache_dir))
     state = ExplorerState()
     data = ztf_csv.read_bytes()
     assert state.load_upload({"a.csv": data})

@@ -157,7 +157,7 @@ class ObservationsView(View):
         if not path:
             self.state.error = "Type the path of a light-curve file or folder on the server first."
             return
-        self.state.load_lightcurves(path)
+        self.state.load_lightcurves_server_path(path)
 
     def _load_upload(self, event):
         if not event.new:
