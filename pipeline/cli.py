@@ -93,7 +93,7 @@ def cmd_dmdt(args) -> int:
 
 def cmd_train(args) -> int:
     from .crossval import CrossValConfig, cross_validate
-    from .progress import TqdmProgress
+    from .progress import progress as make_progress
     from .training import preset
 
     overrides = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
@@ -107,8 +107,16 @@ def cmd_train(args) -> int:
     if result.warnings:
         raise ConfigError(" ".join(result.warnings))
     stop = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C: finish the batch, keep the run
-    progress = TqdmProgress(config.folds)
+    received: list[int] = []
+
+    def finish_batch(signum, _frame):
+        received.append(signum)
+        stop.set()
+
+    # Ctrl-C and SIGTERM (a service manager, `kill`, a batch system's time limit) alike finish the
+    # current batch, mark the run interrupted and keep the finished folds.
+    previous = {sig: signal.signal(sig, finish_batch) for sig in (signal.SIGINT, signal.SIGTERM)}
+    progress = make_progress(config.folds)
     try:
         outcome = cross_validate(
             result.data, result.classes, config, runs_dir=args.runs_dir, callbacks=[progress], stop=stop,
@@ -117,9 +125,12 @@ def cmd_train(args) -> int:
         )
     finally:
         progress.close()
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print_report(outcome.run)
-    return 0 if outcome.run.status["state"] == "complete" else 130
+    if outcome.run.status["state"] == "complete":
+        return 0
+    return 128 + (received[0] if received else signal.SIGINT)  # the shell's code for death by that signal
 
 
 def print_report(run) -> None:
