@@ -216,9 +216,11 @@ class ExplorerState(param.Parameterized):
         """The band light curves and the period-amplitude diagram use."""
         return primary_band(self.catalog)
 
-    def class_colors(self) -> dict[str, str]:
-        """Colour of each class of the current preset (shared by every view), grey for unmapped stars."""
-        classes = self.result.classes if self.result is not None else label_maps.class_names(self.preset)
+    def class_colors(self, classes=None) -> dict[str, str]:
+        """Colour of each class of the current preset (shared by every view), grey for unmapped stars;
+        ``classes``: those of a given cleaning result instead (a redraw must not mix two results)."""
+        if classes is None:
+            classes = self.result.classes if self.result is not None else label_maps.class_names(self.preset)
         colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(classes)}
         colors[UNMAPPED] = REMOVED_COLOR
         return colors

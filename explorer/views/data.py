@@ -13,7 +13,7 @@ import panel as pn
 import param
 from holoviews.operation.datashader import datashade, dynspread
 
-from explorer.state import REMOVED_COLOR, ExplorerState
+from explorer.state import PALETTE, REMOVED_COLOR, ExplorerState
 from pipeline.cleaning import KEPT
 
 from .common import View
@@ -23,6 +23,10 @@ OPTIONAL_STEPS = {"min_detections": "min_obs", "period_confidence": "max_log_fap
 #: Short step names under the funnel's groups of bars (the report table keeps the pipeline's names).
 STEP_NAMES = {"min_detections": "detections", "period_confidence": "period FAP", "goodness_of_fit": "fit R²",
               "label_map": "label map", "anomalies": "anomalies", "class_cap": "class cap"}
+#: The period-amplitude diagram aggregates kept stars by their class *colour*, so its colour key is fixed and
+#: covers every category a redraw can bring: a key built from one preset's classes met the categories of
+#: another for a moment when the preset changed (datashader: "Insufficient colors provided").
+COLOR_KEY = {color: color for color in dict.fromkeys([*PALETTE, REMOVED_COLOR])}
 STATUS_STYLE = {"not applicable": "color: #b45309; font-weight: bold", "disabled": "color: #6b7280; font-style: italic"}
 
 
@@ -192,7 +196,7 @@ class DataView(View):
         return pn.pane.HoloViews(bars, margin=(0, 10), linked_axes=False)
 
     # -------------------------------------------------------------- period-amplitude diagram
-    @param.depends("state.catalog", "state.preset")
+    @param.depends("state.catalog")
     def _pa_diagram(self):
         """Whole catalogue, rasterised: removed stars grey underneath, kept stars coloured by class."""
         state = self.state
@@ -204,7 +208,7 @@ class DataView(View):
         kept = hv.DynamicMap(self._kept_points, streams=[result_stream])
         removed = hv.DynamicMap(self._removed_points, streams=[result_stream])
         shaded_removed = dynspread(datashade(removed, cmap=["#d4d4d4", "#808080"], min_alpha=120), threshold=0.8, max_px=3)
-        shaded_kept = dynspread(datashade(kept, aggregator=ds.count_cat("label"), color_key=state.class_colors(),
+        shaded_kept = dynspread(datashade(kept, aggregator=ds.count_cat("color"), color_key=COLOR_KEY,
                                           min_alpha=160), threshold=0.8, max_px=3)
         hv.streams.BoundsXY(source=shaded_kept).add_subscriber(self._box_selected)
         box = hv.DynamicMap(self._selection_box, streams=[hv.streams.Params(state, ["selection_bounds"])])
@@ -218,8 +222,11 @@ class DataView(View):
         return pn.pane.HoloViews(plot, margin=(0, 10), linked_axes=False, css_classes=["vse-pa"])
 
     def _kept_points(self, result):
-        points = self.state.points().iloc[self.state.kept_positions()]
-        kept = hv.Points(points.assign(label=result.data["label"].to_numpy()), kdims=["log_period", "amp"], vdims=["label"])
+        """Kept stars with their class colour, taken from the same result as the stars themselves."""
+        points = self.state.points().iloc[np.flatnonzero(result.fate.to_numpy() == KEPT)]
+        colors = self.state.class_colors(result.classes)
+        color = pd.Categorical(result.data["label"].astype(str).map(colors).to_numpy(), categories=list(COLOR_KEY))
+        kept = hv.Points(points.assign(color=color), kdims=["log_period", "amp"], vdims=["color"])
         return kept.redim.range(**self._limits)  # explicit ranges: an empty set still rasterises
 
     def _removed_points(self, result):
