@@ -28,3 +28,14 @@ def test_a_preset_with_more_classes_redraws_the_diagram_without_a_colour_key_err
     assert len(state.result.classes) == 10
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     assert plot.state is not None
+
+
+def test_the_diagram_redraws_when_the_filters_remove_every_star(state, caplog):
+    view = DataView(state=state)
+    plot = hv.renderer("bokeh").get_plot(view._pa_diagram().object)
+    with caplog.at_level(logging.WARNING):
+        state.min_obs = 100_000
+        assert state.result.data.empty and "remove every star" in state.warning
+        state.min_obs = 50  # and back
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert plot.state is not None

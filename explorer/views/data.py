@@ -226,7 +226,11 @@ class DataView(View):
         points = self.state.points().iloc[np.flatnonzero(result.fate.to_numpy() == KEPT)]
         colors = self.state.class_colors(result.classes)
         color = pd.Categorical(result.data["label"].astype(str).map(colors).to_numpy(), categories=list(COLOR_KEY))
-        kept = hv.Points(points.assign(color=color), kdims=["log_period", "amp"], vdims=["color"])
+        points = points.assign(color=color)
+        if points.empty:  # HoloViews' empty-data path builds a mis-shaped categorical raster: draw one NaN point
+            points = pd.DataFrame({"log_period": [np.nan], "amp": [np.nan],
+                                   "color": pd.Categorical([REMOVED_COLOR], categories=list(COLOR_KEY))})
+        kept = hv.Points(points, kdims=["log_period", "amp"], vdims=["color"])
         return kept.redim.range(**self._limits)  # explicit ranges: an empty set still rasterises
 
     def _removed_points(self, result):
