@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5006
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: serve test install browser benchmark clean
+.PHONY: serve test install browser benchmark benchmark-ui clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: install browser
 
 benchmark: install
 	$(PY) -m benchmarks
+
+# UI timings in Chromium on the full OGLE-III catalogue (a few minutes; not a test): see README.
+benchmark-ui: install browser
+	$(PY) -m benchmarks.ui --chromium $(CHROMIUM)
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-results

@@ -97,7 +97,8 @@ class DataView(View):
             "min_r2": _Setting(state, "min_r2", pn.widgets.EditableFloatSlider(
                 label="Min R² of the fit", start=0.0, end=1.0, step=0.01, width=280), "goodness of fit"),
             "cap": _Setting(state, "cap", pn.widgets.EditableIntSlider(
-                label="Stars per class", start=100, end=10000, step=100, fixed_start=1, width=280),
+                label="Stars per class", start=100, end=10000, step=100, fixed_start=1, width=280,
+                css_classes=["vse-cap"]),
                 "class cap (off: uncapped)"),
         }
         self._comparison = pn.widgets.RadioButtonGroup.from_param(
