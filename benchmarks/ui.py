@@ -63,7 +63,7 @@ def serve(catalog: str, runs_dir: Path, log_path: Path) -> tuple[subprocess.Pope
         if process.poll() is not None:
             raise RuntimeError(f"panel serve exited:\n{log_path.read_text()}")
         try:
-            with urllib.request.urlopen(url, timeout=5):
+            with urllib.request.urlopen(url, timeout=max(5.0, deadline - time.monotonic())):  # one patient GET
                 return process, url
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)  # poll interval while the server starts
@@ -74,8 +74,8 @@ def serve(catalog: str, runs_dir: Path, log_path: Path) -> tuple[subprocess.Pope
 class Offline:
     """Blocks and counts every request not to the local server; counts console and page errors."""
 
-    def __init__(self, page: Page):
-        self.blocked, self.errors = [], []
+    def __init__(self, page: Page, phase: str):
+        self.phase, self.blocked, self.errors = phase, [], []
         page.route("**/*", self._route)
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -84,15 +84,15 @@ class Offline:
         if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
             route.continue_()
         else:
-            self.blocked.append(route.request.url)
+            self.blocked.append(f"{route.request.url} (page opened for: {self.phase})")
             route.abort("internetdisconnected")
 
 
-def wait_until(condition, what: str) -> None:
-    deadline = time.monotonic() + STEP_TIMEOUT_S
+def wait_until(condition, what: str, timeout: float = STEP_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {STEP_TIMEOUT_S} s")
+            raise TimeoutError(f"{what} not reached within {timeout:.0f} s")
         time.sleep(POLL_S)
 
 
@@ -120,10 +120,11 @@ class Bench:
         self.browser, self.url = browser, url
         self.expected: dict[str, int] = {}  # canvases of each tab once fully drawn
         self.offline: list[Offline] = []
+        self.phase = "warm-up"  # what the pages opened now are for, named beside a blocked request
 
     def new_page(self) -> Page:
         page = self.browser.new_page(viewport={"width": 1500, "height": 1000})
-        self.offline.append(Offline(page))
+        self.offline.append(Offline(page, self.phase))
         return page
 
     def page_ready(self, page: Page) -> None:
@@ -164,6 +165,29 @@ def changed_summary(page: Page, before: str, must_contain: str = "") -> None:
                "the updated summary")
 
 
+class Rows(list):
+    """Measured rows: each printed as soon as it is measured (a slow run still shows what it got), then a table."""
+
+    def __init__(self, repeats: int):
+        super().__init__()
+        self.repeats = repeats
+
+    def append(self, row: tuple[str, list[float], str]) -> None:
+        super().append(row)
+        print(self.line(*row), flush=True)
+
+    @staticmethod
+    def line(what: str, values: list[float], target: str) -> str:
+        median = statistics.median(values)
+        mark = "ok" if median < TARGETS[target] else "MISSED"
+        return f"{what:<52} {median:9.2f} {TARGETS[target]:9.2f}  {' '.join(f'{v:.2f}' for v in values)}  {mark}"
+
+    def table(self) -> None:
+        print(f"{'interaction':<52} {'median s':>9} {'target s':>9}  all runs")
+        for row in self:
+            print(self.line(*row))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ui", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -175,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="vse-benchmark-ui-"))
     server, url = serve(args.catalog, folder / "runs", folder / "panel.log")
-    rows: list[tuple[str, list[float], str]] = []
+    rows = Rows(args.repeats)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
@@ -184,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             bench.learn_tabs(page)
             page.close()
 
-            first = []
+            first, bench.phase = [], "first page"
             for _ in range(args.repeats):
                 page, seconds = bench.open()
                 first.append(seconds)
@@ -192,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(("first page to interactive (warm server)", first, "first page"))
             rows.append(("first page, the server's first session", [cold], "first page"))
 
+            bench.phase = "threshold changes"
             page, _ = bench.open()
             preset = page.get_by_label("Label preset", exact=True)
             presets = []
@@ -215,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((f"class-cap change ({args.caps})", caps, "threshold"))
             page.close()
 
-            paints = {tab: [] for tab in TABS[1:]}
+            paints, bench.phase = {tab: [] for tab in TABS[1:]}, "tab first paints"
             for _ in range(args.repeats):
                 for tab in TABS[1:]:  # each tab's first paint: on a fresh page, nothing drawn before
                     page, _ = bench.open()
@@ -224,14 +249,17 @@ def main(argv: list[str] | None = None) -> int:
             for tab, values in paints.items():
                 rows.append((f"first paint: {tab} ({bench.expected[tab]} plots)", values, "tab first paint"))
 
+            bench.phase = "tab switches and training"
             page, _ = bench.open()
             idle = [bench.switch(page, tab) for _ in range(args.repeats) for tab in ("Training", TABS[0])]
             rows.append(("tab switch Data <-> Training, idle", idle, "tab switch, training"))
             page.locator(".bk-tab", has_text="Training").click()
+            # The light-curve network: its inputs are ready in seconds, so the switches below meet a fit
+            page.get_by_label("Model", exact=True).select_option("cnn_lstm")
             page.get_by_role("button", name="Start training").click()
             page.get_by_role("button", name="Stop").wait_for(state="visible")
             wait_until(lambda: page.get_by_role("button", name="Stop").is_enabled(), "training started")
-            wait_until(lambda: page.get_by_text("epoch 1 of").count() > 0, "the first batches")  # fitting now
+            wait_until(lambda: page.get_by_text("epoch 1 of").count() > 0, "the first batches", 3 * STEP_TIMEOUT_S)
             busy = [bench.switch(page, tab) for _ in range(args.repeats) for tab in (TABS[0], "Training")]
             rows.append(("tab switch Data <-> Training, training", busy, "tab switch, training"))
             page.get_by_role("button", name="Stop").click()
@@ -240,17 +268,20 @@ def main(argv: list[str] | None = None) -> int:
             browser.close()
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"\nUI benchmark, catalogue {args.catalog}, Chromium headless; {platform.processor() or platform.machine()}, "
-          f"{cores} cores, {platform.python_version()}; medians of {args.repeats}")
-    print(f"{'interaction':<52} {'median s':>9} {'target s':>9}  all runs")
-    for what, values, target in rows:
-        median = statistics.median(values)
-        mark = "ok" if median < TARGETS[target] else "MISSED"
-        print(f"{what:<52} {median:9.2f} {TARGETS[target]:9.2f}  {' '.join(f'{v:.2f}' for v in values)}  {mark}")
+          f"{cores} cores, load average {os.getloadavg()[0]:.1f}, Python {platform.python_version()}; "
+          f"medians of {args.repeats}")
+    rows.table()
     blocked = sorted({url for o in bench.offline for url in o.blocked})
+    for url in blocked:
+        print("blocked:", url)
     errors = [e for o in bench.offline for e in o.errors]
     log = (folder / "panel.log").read_text(errors="replace")
     # Tornado's note that a page closed while the server still wrote to it is noise here, not an app error.

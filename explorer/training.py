@@ -34,7 +34,7 @@ from holoviews.streams import Buffer
 from explorer.state import PALETTE, ExplorerState
 from explorer.training_worker import Job, default_threads, run_job
 from pipeline import ConfigError, RunError
-from pipeline.crossval import MODEL_CHOICES, STARS_FILE, CrossValConfig, cross_validate
+from pipeline.crossval import MODEL_CHOICES, STARS_FILE, CrossValConfig
 from pipeline.metrics import ClassificationSummary, average_confusion, classification_summary, fold_table
 from pipeline.representations import DMDT_MODES, LEAK_WARNING
 from pipeline.runs import HISTORY_COLUMNS, STATUS, Run, list_runs, open_run

@@ -127,7 +127,7 @@ class ServedApp:
         return self.log_path.read_text(errors="replace")
 
 
-def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: float = 60.0,
+def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: float = 180.0,
               runs_dir: Path | None = None) -> ServedApp:
     """Start ``panel serve explorer/app.py`` on a free port and return once it answers HTTP."""
     port = free_port()
@@ -149,7 +149,8 @@ def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: 
         if process.poll() is not None:
             raise RuntimeError(f"panel serve exited with {process.returncode}:\n{served.log()}")
         try:
-            with urllib.request.urlopen(served.url, timeout=5) as response:
+            # One patient request: each GET builds a session, and retrying a slow one piles up more of them
+            with urllib.request.urlopen(served.url, timeout=max(5.0, deadline - time.monotonic())) as response:
                 if response.status == 200:
                     return served
         except (urllib.error.URLError, ConnectionError, TimeoutError):
