@@ -37,7 +37,6 @@ class LightCurveView(View):
             layout="fit_columns", width=660, widths={"id": 200},
         )
         self._table.param.watch(self._row_picked, "selection")
-        self._table_for = None  # the (result, selection) the table shows
         self._layout = pn.Column(
             pn.Row(self._selection_plot, pn.Column(self._id_input, self._star_plot)),
             pn.Row(pn.Column(self._table_title, self._table), self._star_info),
@@ -48,17 +47,12 @@ class LightCurveView(View):
         self._refresh_table()
 
     # -------------------------------------------------------------- picking a star
-    @param.depends("state.selection", "state.result", "shown", watch=True)
+    @param.depends("state.selection", "state.result", watch=True)
     def _refresh_table(self):
-        """The selection when there is one, else the kept stars; the star-id completion follows it.
-
-        Only while the tab is shown: a threshold moved in Data & filters must not wait for this table.
-        """
+        """The selection when there is one, else the kept stars; the star-id completion follows it."""
         state = self.state
-        if state.result is None or not self.shown or (
-                self._table_for is not None and self._table_for[0] is state.result and self._table_for[1] is state.selection):
+        if state.result is None:
             return
-        self._table_for = (state.result, state.selection)
         selected = len(state.selection) > 0
         positions = state.selection if selected else state.kept_positions()
         band = state.band
