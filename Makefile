@@ -14,7 +14,7 @@ export VSE_DATA_DIR := $(abspath $(DATA_DIR))
 ASAS_SDIST := mltsp-0.3.3.tar.gz
 ASAS := $(DATA_DIR)/asas/labels.csv
 
-.PHONY: serve test install browser benchmark clean data
+.PHONY: serve test install browser benchmark benchmark-ui clean data
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ test: install browser data
 
 benchmark: install
 	$(PY) -m benchmarks
+
+# UI timings in Chromium on the full OGLE-III catalogue (a few minutes; not a test): see README.
+benchmark-ui: install browser
+	$(PY) -m benchmarks.ui --chromium $(CHROMIUM)
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-results

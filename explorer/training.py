@@ -1,18 +1,24 @@
 """Training from the explorer: one :class:`TrainingSession` per browser session, and saved runs read back.
 
-The session owns a worker thread that waits for a job, so a fit never blocks the page and two
-sessions train independently (nothing here is module-level mutable state). The thread is started
-from ``pn.state.onload`` (starting it while the page is still being built races with HoloViews'
-plot set-up) and stopped by ``pn.state.on_session_destroyed``, or by :meth:`TrainingSession.shutdown`
-in a notebook. It touches only this object's params and its ``history`` Buffer; Panel and HoloViews
-move those updates onto the session's event loop. The science (folds, training, metrics) is
-``pipeline``'s; this module only feeds it the session's cleaned stars and reads the runs it writes.
+The session owns a worker thread that waits for a job and runs each one in a training process of its
+own (:mod:`explorer.training_worker` says why a process: its own torch thread count and GIL, cores - 1
+threads, lower priority), streaming the process's fold, batch and epoch messages into the session. So
+a fit never blocks the page, and two sessions train independently (nothing here is module-level
+mutable state). The thread is started from ``pn.state.onload`` (starting it while the page is still
+being built races with HoloViews' plot set-up) and stopped by ``pn.state.on_session_destroyed``, or
+by :meth:`TrainingSession.shutdown` in a notebook; a stop reaches the process, which finishes its
+batch and saves the run as interrupted. The thread touches only this object's params and its
+``history`` Buffer; Panel and HoloViews move those updates onto the session's event loop. The
+science (folds, training, metrics) is ``pipeline``'s; this module only feeds it the session's cleaned
+stars and reads the runs it writes.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -26,8 +32,9 @@ import torch
 from holoviews.streams import Buffer
 
 from explorer.state import PALETTE, ExplorerState
-from pipeline import ConfigError, RunError, TrainingError
-from pipeline.crossval import MODEL_CHOICES, STARS_FILE, CrossValConfig, cross_validate, read_stars
+from explorer.training_worker import Job, default_threads, run_job
+from pipeline import ConfigError, RunError
+from pipeline.crossval import MODEL_CHOICES, STARS_FILE, CrossValConfig, read_stars
 from pipeline.metrics import ClassificationSummary, average_confusion, classification_summary, fold_table
 from pipeline.representations import DMDT_MODES, LEAK_WARNING
 from pipeline.runs import HISTORY_COLUMNS, STATUS, Run, list_runs, open_run
@@ -38,6 +45,10 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two per-batch progress updates: a few a second keep the page live without flooding it.
 PROGRESS_INTERVAL = 0.25
+#: Seconds the worker waits for a message before checking that the training process is still alive.
+POLL_INTERVAL = 0.5
+#: Seconds a training process may take to exit once it has reported its end.
+EXIT_TIMEOUT = 30
 
 
 def available_devices() -> list[str]:
@@ -78,17 +89,6 @@ def format_duration(seconds: float) -> str:
     if seconds >= 3600:
         return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
     return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-@dataclass
-class _Job:
-    """A snapshot of what to train, taken when Start is pressed: later edits do not reach a running fit."""
-
-    stars: pd.DataFrame
-    classes: list[str]
-    config: CrossValConfig
-    run_info: dict
-    runs_dir: str
 
 
 @dataclass
@@ -185,7 +185,7 @@ class TrainingSession(param.Parameterized):
     dmdt_mode = param.Selector(default="reference", objects=list(DMDT_MODES), doc="Follows the dm-dt tab's mode.")
     device = param.Selector(default="auto", objects=available_devices())
     threads = param.Integer(default=None, allow_None=True, bounds=(1, None),
-                            doc="Torch CPU threads while fitting; None: torch's default.")
+                            doc="Torch CPU threads of the training process; None: cores - 1 (one kept for the server).")
     runs_dir = param.String(default="runs", doc="Where runs are saved; $VSE_RUNS_DIR when set.")
 
     running = param.Boolean(default=False, doc="A job is being trained.")
@@ -209,7 +209,8 @@ class TrainingSession(param.Parameterized):
         self.history = Buffer(pd.DataFrame(columns=list(HISTORY_COLUMNS)), length=100_000, index=False)
         self._wake, self._stop, self._quit, self._idle = (threading.Event() for _ in range(4))
         self._idle.set()
-        self._job: _Job | None = None
+        self._job: Job | None = None
+        self._process_stop = None  # the running job's stop Event, shared with its process
         self._thread: threading.Thread | None = None
         self._cache_lock = threading.Lock()
         self._reports: dict[str, tuple[tuple, RunReport]] = {}
@@ -239,7 +240,7 @@ class TrainingSession(param.Parameterized):
     def config(self) -> CrossValConfig:
         """The settings as the pipeline's config (raises ConfigError); state.seed seeds folds and fits, as the CLI."""
         train = preset(self.preset, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.state.seed,
-                       device=self.device, num_threads=self.threads)
+                       device=self.device, num_threads=self.threads or default_threads())
         return CrossValConfig(model=self.model, dmdt_mode=self.dmdt_mode, folds=self.folds, seed=self.state.seed,
                               train=train, preset=self.preset)
 
@@ -262,6 +263,8 @@ class TrainingSession(param.Parameterized):
         self._stop.set()
         self._quit.set()
         self._wake.set()
+        if self._process_stop is not None:
+            self._process_stop.set()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the worker to end after :meth:`shutdown` (tests, notebooks); True once it has."""
@@ -298,7 +301,7 @@ class TrainingSession(param.Parameterized):
         if self._thread is None or not self._thread.is_alive():
             self.error = "Cannot start training: this session's training worker has ended (reload the page)."
             return False
-        self._job = _Job(result.data, list(result.classes), config, runs_dir=self.runs_dir, run_info={
+        self._job = Job(result.data, list(result.classes), config, runs_dir=self.runs_dir, run_info={
             "catalog": str(self.state.source), "catalog_name": self.state.source_name,
             "label_map": cleaning.label_map_name, "cleaning": cleaning.to_dict()})
         self._stop.clear()
@@ -314,23 +317,21 @@ class TrainingSession(param.Parameterized):
         """Ask the running job to stop after its current batch; the finished folds are saved."""
         if self.running:
             self._stop.set()
+            if self._process_stop is not None:
+                self._process_stop.set()
             self.progress = "Stopping after the current batch…"
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until no job is running (tests, notebooks); False on timeout."""
         return self._idle.wait(timeout)
 
-    def _train(self, job: _Job) -> None:
+    def _train(self, job: Job) -> None:
         run_id, started = None, time.monotonic()
         try:
-            outcome = cross_validate(job.stars, job.classes, job.config, job.runs_dir, job.run_info,
-                                     callbacks=[_Progress(self, job.config.folds)], stop=self._stop)
-            run = outcome.run
-            run_id = run.run_id
-            scores = [s.accuracy for s in outcome.summaries]
+            run_id, state, folds_done, scores = self._supervise(job)
             accuracy = f", mean accuracy {np.mean(scores):.3f}" if scores else ""
-            self.message = f"Run {run_id} {run.state}: {len(run.folds)} of {job.config.folds} folds{accuracy}."
-        except (ConfigError, RunError, TrainingError) as exc:
+            self.message = f"Run {run_id} {state}: {folds_done} of {job.config.folds} folds{accuracy}."
+        except (ConfigError, RunError) as exc:  # the process's TrainingError arrives as a ConfigError
             log.warning("training could not run: %s", exc)
             self.error = f"Training failed: {exc}"
         except Exception as exc:  # a bug or a device failure: keep the session, log the traceback
@@ -350,6 +351,48 @@ class TrainingSession(param.Parameterized):
                 self.running = False
             finally:
                 self._idle.set()
+
+    def _supervise(self, job: Job) -> tuple[str, str, int, list[float]]:
+        """Run ``job`` in a training process and stream its messages into this session until it ends.
+
+        Returns (run id, run state, folds done, fold accuracies); raises ConfigError for what the user
+        can fix and RuntimeError for a bug or a process that died without a word.
+        """
+        context = multiprocessing.get_context("spawn")
+        messages, stop = context.Queue(), context.Event()
+        self._process_stop = stop
+        if self._stop.is_set():
+            stop.set()
+        process = context.Process(target=run_job, args=(job, messages, stop), daemon=True,
+                                  name=f"vse-training-{id(self):x}")
+        process.start()
+        progress = _Progress(self, job.config.folds)
+        try:
+            while True:
+                try:
+                    kind, *payload = messages.get(timeout=POLL_INTERVAL)
+                except queue.Empty:
+                    if not process.is_alive():
+                        raise RuntimeError(f"the training process ended (exit code {process.exitcode}) "
+                                           "without saying why") from None
+                    continue
+                if kind == "done":
+                    return tuple(payload)
+                if kind == "error":
+                    what, text, trace = payload
+                    if what == "config":
+                        raise ConfigError(text)
+                    log.error("the training process failed:\n%s", trace)
+                    raise RuntimeError(f"in the training process: {text}")
+                getattr(progress, kind)(*payload)  # a Callback hook of _Progress
+        finally:
+            process.join(EXIT_TIMEOUT)
+            if process.is_alive():
+                log.warning("training process %s did not exit; terminating it", process.pid)
+                process.terminate()
+                process.join(EXIT_TIMEOUT)
+            messages.close()
+            self._process_stop = None
 
     # ------------------------------------------------------------------ saved runs
     @param.depends("runs_dir", watch=True)

@@ -186,7 +186,7 @@ def cmd_dmdt(args) -> int:
 
 def cmd_train(args) -> int:
     from .crossval import CrossValConfig, cross_validate
-    from .progress import TqdmProgress
+    from .progress import progress as make_progress
     from .training import preset
 
     overrides = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
@@ -203,8 +203,11 @@ def cmd_train(args) -> int:
     if result.warnings:
         raise ConfigError(" ".join(result.warnings))
     stop = threading.Event()
-    previous = signal.signal(signal.SIGINT, _interrupt(stop))  # Ctrl-C: finish the batch, keep the run
-    progress = TqdmProgress(config.folds)
+    received: list[int] = []
+    # Ctrl-C and SIGTERM (a service manager, `kill`, a batch system's time limit) alike finish the
+    # current batch, mark the run interrupted and keep the finished folds; a second Ctrl-C stops at once.
+    previous = {sig: signal.signal(sig, _interrupt(stop, received)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    progress = make_progress(config.folds)
     try:
         outcome = cross_validate(
             result.data, result.classes, config, runs_dir=args.runs_dir, callbacks=[progress], stop=stop,
@@ -217,18 +220,23 @@ def cmd_train(args) -> int:
                        f"before it (see python -m pipeline runs --runs-dir {args.runs_dir})") from None
     finally:
         progress.close()
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print_report(outcome.run)
-    return 0 if outcome.run.status["state"] == "complete" else 130
+    if outcome.run.status["state"] == "complete":
+        return 0
+    return 128 + (received[0] if received else signal.SIGINT)  # the shell's code for death by that signal
 
 
-def _interrupt(stop: threading.Event):
-    """SIGINT handler: the first Ctrl-C asks the run to stop after the current batch (or input), the
-    second stops at once (KeyboardInterrupt: the run is saved as interrupted with its finished folds)."""
+def _interrupt(stop: threading.Event, received: list[int]):
+    """SIGINT/SIGTERM handler: the first signal asks the run to stop after the current batch (or
+    input) and is recorded in ``received``; a second Ctrl-C stops at once (KeyboardInterrupt: the run
+    is saved as interrupted with its finished folds)."""
 
-    def handler(*_):
-        if stop.is_set():
+    def handler(signum, _frame):
+        if stop.is_set() and signum == signal.SIGINT:
             raise KeyboardInterrupt
+        received.append(signum)
         stop.set()
         print("\nstopping after the current step (finished folds are kept); Ctrl-C again to stop now",
               file=sys.stderr)

@@ -1,5 +1,6 @@
-"""Shared fixtures: the system Chromium for playwright, small generated catalogues in real formats, and
-the explorer served by ``panel serve`` in a subprocess."""
+"""Shared fixtures: the system Chromium for playwright, an offline page that fails on any request off the
+local server, small generated catalogues in real formats, and the explorer served by ``panel serve`` in
+a subprocess."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -34,6 +36,49 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": CHROMIUM,
         "args": CHROMIUM_ARGS,
     }
+
+
+#: Hosts the served app is reached on; a request to any other host would need the internet.
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+@dataclass
+class PageProblems:
+    """What went wrong in the browser: requests off the local server (blocked), console errors, page errors."""
+
+    blocked: list[str]
+    console: list[str]
+    page_errors: list[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.blocked or self.console or self.page_errors)
+
+
+def guard_page(page) -> PageProblems:
+    """Block every request not to the local server (the app must work offline) and record what went wrong."""
+    problems = PageProblems([], [], [])
+
+    def route(request_route):
+        url = request_route.request.url
+        if urlsplit(url).hostname in LOCAL_HOSTS:
+            request_route.continue_()
+        else:
+            problems.blocked.append(url)
+            request_route.abort("internetdisconnected")
+
+    page.route("**/*", route)
+    page.on("console", lambda message: problems.console.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
+    return problems
+
+
+@pytest.fixture
+def offline_page(page):
+    """playwright's page, offline: after the test, no blocked request, console error or page error may remain."""
+    problems = guard_page(page)
+    page.problems = problems
+    yield page
+    assert not problems, problems
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +127,7 @@ class ServedApp:
         return self.log_path.read_text(errors="replace")
 
 
-def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: float = 60.0,
+def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: float = 180.0,
               runs_dir: Path | None = None) -> ServedApp:
     """Start ``panel serve explorer/app.py`` on a free port and return once it answers HTTP."""
     port = free_port()
@@ -104,7 +149,8 @@ def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: 
         if process.poll() is not None:
             raise RuntimeError(f"panel serve exited with {process.returncode}:\n{served.log()}")
         try:
-            with urllib.request.urlopen(served.url, timeout=5) as response:
+            # One patient request: each GET builds a session, and retrying a slow one piles up more of them
+            with urllib.request.urlopen(served.url, timeout=max(5.0, deadline - time.monotonic())) as response:
                 if response.status == 200:
                     return served
         except (urllib.error.URLError, ConnectionError, TimeoutError):

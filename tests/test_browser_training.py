@@ -52,12 +52,10 @@ def served(tmp_path_factory, cache_dir):
     stop_app(app)
 
 
-def test_train_watch_progress_and_inspect_the_confusion_matrix(served, page: Page):
+def test_train_watch_progress_and_inspect_the_confusion_matrix(served, offline_page: Page):
     app, runs_dir = served
+    page = offline_page
     SHOTS.mkdir(parents=True, exist_ok=True)
-    problems = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(app.url)
 
@@ -109,6 +107,6 @@ def test_train_watch_progress_and_inspect_the_confusion_matrix(served, page: Pag
     page.wait_for_timeout(1000)  # let the star's plots draw before the picture
     page.screenshot(path=SHOTS / "misclassifications.png", full_page=True)
 
-    assert problems == []
+    assert not page.problems, page.problems
     log = app.log()
     assert "Traceback" not in log and "ERROR" not in log, log

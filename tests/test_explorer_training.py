@@ -1,17 +1,21 @@
-"""Training from the explorer without a server: the session's worker thread, saved runs read back by the
-results view, stop, errors, two sessions at once, and the misclassification table."""
+"""Training from the explorer without a server: the session's worker thread and its training process,
+saved runs read back by the results view, stop, errors, two sessions at once (thread settings kept
+apart), and the misclassification table."""
 
 from __future__ import annotations
 
+import os
 import threading
 
 import holoviews as hv
+import torch
 import numpy as np
 import panel as pn
 import pytest
 
 from explorer.state import ExplorerState
 from explorer.training import TrainingSession, training_session
+from explorer.training_worker import default_threads
 from explorer.views.misclassifications import MisclassificationsView
 from explorer.views.results import ResultsView
 from explorer.views.training import TrainingView
@@ -136,10 +140,11 @@ def test_misclassification_filter_returns_exactly_that_pair(trained):
 
 
 def test_stop_mid_run_saves_an_interrupted_run(catalog_csv, tmp_path, sessions):
-    session = tiny_session(loaded_state(catalog_csv), tmp_path, epochs=2)
+    session = tiny_session(loaded_state(catalog_csv), tmp_path, epochs=4)
     sessions.append(session)
 
-    def stop_in_fold_two(data):  # runs on the worker at an epoch's end: the stop lands within one batch
+    def stop_in_fold_two(data):  # runs on the worker as an epoch's end is reported: the process stops within
+        # a batch of receiving it (epochs to spare, as the message and the stop take a moment to travel)
         if (data["fold"] == 2).any():
             session.stop()
 
@@ -184,10 +189,13 @@ def test_start_refuses_what_cannot_train(catalog_csv, tmp_path, sessions):
 
 
 def test_two_sessions_train_independently(catalog_csv, tmp_path, sessions):
-    first = tiny_session(loaded_state(catalog_csv), tmp_path / "a", epochs=2)
-    second = tiny_session(loaded_state(catalog_csv), tmp_path / "b", model="cnn2d")
+    first = tiny_session(loaded_state(catalog_csv), tmp_path / "a", epochs=4)
+    fit_threads = torch.get_num_threads() + 1  # unlike the server's, so a leak into this process would show
+    second = tiny_session(loaded_state(catalog_csv), tmp_path / "b", model="cnn2d", threads=fit_threads)
     sessions += [first, second]
     first_started = threading.Event()
+    server_threads = torch.get_num_threads()
+    seen_threads = []
 
     def stop_first(data):  # the first one only, after its first epoch
         if len(data):
@@ -195,13 +203,17 @@ def test_two_sessions_train_independently(catalog_csv, tmp_path, sessions):
             first.stop()
 
     first.history.add_subscriber(stop_first)
+    second.history.add_subscriber(lambda data: seen_threads.append(torch.get_num_threads()))
     assert first.start() and second.start()
     finish(first)
     finish(second)
     assert first_started.is_set()
     assert open_run(first.run_path(first.last_run_id)).state == "interrupted"
     assert open_run(second.run_path(second.last_run_id)).state == "complete"
-    assert set(first.history.data["epoch"]) == {1} and len(second.history.data) == 2
+    assert max(first.history.data["epoch"]) < 4 and len(second.history.data) == 2
+    # Each fit sets torch threads in its own process: the server's setting never moves.
+    assert seen_threads and set(seen_threads) == {server_threads} == {torch.get_num_threads()}
+    assert open_run(second.run_path(second.last_run_id)).config["train"]["num_threads"] == fit_threads
     assert first.history is not second.history and first.last_run_id != second.last_run_id
     assert list_runs(tmp_path / "a")["run_id"].tolist() == [first.last_run_id]
 
@@ -213,6 +225,7 @@ def test_settings_presets_and_the_leak_warning(catalog_csv, tmp_path, sessions):
     assert training_session(state) is session  # one per state, shared by the views
     view = TrainingView(state=state)
     assert view.session is session
+    assert session.config().train.num_threads == default_threads() == max(1, len(os.sched_getaffinity(0)) - 1)
 
     session.preset = "thesis"
     assert (session.epochs, session.batch_size, session.lr) == (100, 32, 2e-4)

@@ -14,7 +14,7 @@ import param
 from holoviews.operation.datashader import datashade, dynspread
 
 from explorer import uploads
-from explorer.state import REMOVED_COLOR, ExplorerState, data_dirs
+from explorer.state import PALETTE, REMOVED_COLOR, ExplorerState, data_dirs
 from pipeline.cleaning import KEPT, QUALITY_STEPS, RANGE_PREFIX, numeric_columns
 
 from .common import View, safe
@@ -25,6 +25,10 @@ STEP_NAMES = {"min_detections": "detections", "period_confidence": "period FAP",
               "period_precision": "σP/P", "fourier_fit": "Fourier fit", "mean_magnitude": "mean mag",
               "min_amplitude": "min amp", "region": "region", "label_map": "label map", "anomalies": "anomalies",
               "class_cap": "class cap"}
+#: The period-amplitude diagram aggregates kept stars by their class *colour*, so its colour key is fixed and
+#: covers every category a redraw can bring: a key built from one preset's classes met the categories of
+#: another for a moment when the preset changed (datashader: "Insufficient colors provided").
+COLOR_KEY = {color: color for color in dict.fromkeys([*PALETTE, REMOVED_COLOR])}
 STATUS_STYLE = {"not applicable": "color: #b45309; font-weight: bold", "partial": "color: #b45309",
                 "disabled": "color: #6b7280; font-style: italic"}
 #: Regions of OGLE-III (the region step's choices).
@@ -172,7 +176,8 @@ class DataView(View):
             "min_amp": _Setting(state, "min_amp", pn.widgets.EditableFloatSlider(
                 label="Min amplitude [mag]", start=0.0, end=2.0, step=0.01, value=0.05, width=280), "minimum amplitude"),
             "cap": _Setting(state, "cap", pn.widgets.EditableIntSlider(
-                label="Stars per class", start=100, end=10000, step=100, fixed_start=1, width=280),
+                label="Stars per class", start=100, end=10000, step=100, fixed_start=1, width=280,
+                css_classes=["vse-cap"]),
                 "class cap (off: uncapped)"),
         }
         self._comparison = pn.widgets.RadioButtonGroup.from_param(
@@ -300,7 +305,7 @@ class DataView(View):
         return pn.pane.HoloViews(bars, margin=(0, 10), linked_axes=False)
 
     # -------------------------------------------------------------- period-amplitude diagram
-    @param.depends("state.catalog", "state.preset")
+    @param.depends("state.catalog")
     def _pa_diagram(self):
         """Whole catalogue, rasterised: removed stars grey underneath, kept stars coloured by class."""
         state = self.state
@@ -312,7 +317,7 @@ class DataView(View):
         kept = hv.DynamicMap(self._kept_points, streams=[result_stream])
         removed = hv.DynamicMap(self._removed_points, streams=[result_stream])
         shaded_removed = dynspread(datashade(removed, cmap=["#d4d4d4", "#808080"], min_alpha=120), threshold=0.8, max_px=3)
-        shaded_kept = dynspread(datashade(kept, aggregator=ds.count_cat("label"), color_key=state.class_colors(),
+        shaded_kept = dynspread(datashade(kept, aggregator=ds.count_cat("color"), color_key=COLOR_KEY,
                                           min_alpha=160), threshold=0.8, max_px=3)
         hv.streams.BoundsXY(source=shaded_kept).add_subscriber(self._box_selected)
         box = hv.DynamicMap(self._selection_box, streams=[hv.streams.Params(state, ["selection_bounds"])])
@@ -326,8 +331,15 @@ class DataView(View):
         return pn.pane.HoloViews(plot, margin=(0, 10), linked_axes=False, css_classes=["vse-pa"])
 
     def _kept_points(self, result):
-        points = self.state.points().iloc[self.state.kept_positions()]
-        kept = hv.Points(points.assign(label=result.data["label"].to_numpy()), kdims=["log_period", "amp"], vdims=["label"])
+        """Kept stars with their class colour, taken from the same result as the stars themselves."""
+        points = self.state.points().iloc[np.flatnonzero(result.fate.to_numpy() == KEPT)]
+        colors = self.state.class_colors(result.classes)
+        color = pd.Categorical(result.data["label"].astype(str).map(colors).to_numpy(), categories=list(COLOR_KEY))
+        points = points.assign(color=color)
+        if points.empty:  # HoloViews' empty-data path builds a mis-shaped categorical raster: draw one NaN point
+            points = pd.DataFrame({"log_period": [np.nan], "amp": [np.nan],
+                                   "color": pd.Categorical([REMOVED_COLOR], categories=list(COLOR_KEY))})
+        kept = hv.Points(points, kdims=["log_period", "amp"], vdims=["color"])
         return kept.redim.range(**self._limits)  # explicit ranges: an empty set still rasterises
 
     def _removed_points(self, result):

@@ -1,7 +1,7 @@
 """Training: model, preset and hyper-parameters, Start and Stop, live progress and loss/accuracy curves.
 
-Training runs on the session's worker thread (explorer.training); this view only edits the
-session's params, presses its buttons and draws what the worker publishes.
+Training runs in a process supervised by the session's worker thread (explorer.training); this view
+only edits the session's params, presses its buttons and draws what the worker publishes.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class TrainingView(View):
         session = self.session
         for widget in self._settings:
             widget.disabled = session.running
-        self._start.disabled = session.running or self.state.result is None
+        self._start.disabled = session.running or not self._trainable()
         self._stop.disabled = not session.running
         # -1 animates the bar while the first fold's inputs are built (no batch has run yet)
         self._bar.value = -1 if session.running and session.fraction == 0 else int(round(1000 * session.fraction))
@@ -119,12 +119,19 @@ class TrainingView(View):
         self._message.param.update(object=safe(session.message), visible=bool(session.message) and not session.error)
         self._leak.visible = session.leaks_label
 
+    def _trainable(self) -> bool:
+        result = self.state.result
+        return result is not None and not result.warnings
+
     @param.depends("state.result", "state.seed", watch=True)
     def _refresh_data(self):
         result = self.state.result
-        self._start.disabled = self.session.running or result is None
+        self._start.disabled = self.session.running or not self._trainable()
         if result is None:
             self._data.object = "No catalogue loaded: load one in **Data & filters**."
+            return
+        if result.warnings:  # Start would only refuse: say why and what to change instead
+            self._data.object = f"**Cannot train on these stars.** {' '.join(result.warnings)} (in **Data & filters**)"
             return
         cap = f"at most {self.state.cap:,}" if self.state.cap else "all kept stars"
         self._data.object = (f"Trains on the **{len(result.data):,} kept stars** of {len(result.classes)} classes "
