@@ -48,6 +48,11 @@ def main(runs_dir: Path) -> None:
                 page.wait_for_timeout(3000)
                 page.screenshot(path=SHOTS / "lightcurves.png")
 
+                page.locator(".bk-tab", has_text="Observations").click()  # the picked star, simulated
+                expect(page.locator(".vse-obs-folded .bk-Canvas").first).to_be_visible(timeout=180_000)
+                page.wait_for_timeout(3000)
+                page.screenshot(path=SHOTS / "observations.png", full_page=True)
+
                 page.get_by_text("dm-dt", exact=True).click()
                 expect(page.get_by_text("Each star paired with the kept")).to_be_visible()
                 page.wait_for_timeout(5000)

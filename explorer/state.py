@@ -9,7 +9,6 @@ star) set ``error`` and keep what was there before.
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import threading
@@ -68,11 +67,6 @@ def server_path(text: str) -> Path | None:
         return resolved if inside and resolved.exists() else None
     except (OSError, RuntimeError, ValueError):
         return None
-
-
-def safe_text(text: object) -> str:
-    """User- or file-given text for the alerts (Markdown, which renders HTML): escaped."""
-    return html.escape(str(text), quote=False)
 
 
 #: Cleaning results kept per session, by settings: going back to recent settings (a preset toggled, a cap
@@ -215,7 +209,7 @@ class ExplorerState(param.Parameterized):
     @staticmethod
     def _not_below_data_dirs(what: str, text: str) -> str:
         listing = ", ".join(str(folder) for folder in data_dirs())
-        return (f"No {what} {safe_text(text)} below the data folders ({safe_text(listing)}): this field reads "
+        return (f"No {what} {text} below the data folders ({listing}): this field reads "
                 f"files there only (the server's operator sets them with VSE_DATA_DIRS). ")
 
     def load_upload(self, files: Mapping[str, bytes]) -> bool:
@@ -525,25 +519,25 @@ class ExplorerState(param.Parameterized):
         try:
             lcs = read_lightcurves(path)
         except (ValueError, KeyError, OSError) as exc:  # CatalogError is a ValueError
-            self.error = self._failure(f"Could not read light curves from {html.escape(name)}",
-                                       html.escape(self._named(exc, path, name)), self._lightcurves_kept())
+            self.error = self._failure(f"Could not read light curves from {name}",
+                                       self._named(exc, path, name), self._lightcurves_kept())
             return False
         except Exception as exc:  # a file reached code that did not expect it: log it, keep the session
             log.exception("reading light curves from %s failed", name)
-            self.error = self._failure(f"Could not read light curves from {html.escape(name)} (unexpected error)",
-                                       html.escape(self._named(exc, path, name)), self._lightcurves_kept())
+            self.error = self._failure(f"Could not read light curves from {name} (unexpected error)",
+                                       self._named(exc, path, name), self._lightcurves_kept())
             return False
         matched = self.lightcurve_matches(lcs)
         if not matched:
-            examples = ", ".join(html.escape(i) for i in lcs.ids[:3])
-            self.error = self._failure(f"No star of {html.escape(name)} is in {html.escape(self.source_name)}",
+            examples = ", ".join(lcs.ids[:3])
+            self.error = self._failure(f"No star of {name} is in {self.source_name}",
                                        f"its ids ({examples}, ...) must match the catalogue's id column",
                                        self._lightcurves_kept())
             return False
         lcs.source = name
         pick = self.selected_star if self.selected_star in matched else matched[0]
         self.param.update(lightcurves=lcs, observation_source="loaded", selected_star=pick, error="",
-                          message=f"Loaded light curves from {html.escape(name)}: {len(lcs.ids):,} stars, "
+                          message=f"Loaded light curves from {name}: {len(lcs.ids):,} stars, "
                                   f"{len(matched):,} in the catalogue; bands {', '.join(lcs.bands)}, {lcs.time_scale}.")
         return True
 

@@ -12,7 +12,7 @@ import pytest
 
 from explorer.observations import NoObservations, ObservationCache, fold_with_reconstruction
 from explorer.state import ExplorerState
-from explorer.views import ObservationsView
+from explorer.views import Alerts, ObservationsView
 from pipeline.catalogs import read_ogle3
 from pipeline.lightcurves import simulate
 from tests.ogle_files import star_rows, write_ogle3
@@ -147,7 +147,9 @@ def test_files_without_catalogue_stars_or_with_too_few_points(state, tmp_path):
     assert state.error.endswith("no such file or folder. No light curves are loaded.")
     strangers = pd.DataFrame({"id": "<b>x</b>", "time": np.arange(20.0), "mag": 15.0, "err": 0.01, "band": "I"})
     assert not state.load_lightcurves_upload({"<img src=x>.csv": strangers.to_csv(index=False).encode()})
-    assert "No star of &lt;img src=x&gt;.csv is in" in state.error and "&lt;b&gt;x&lt;/b&gt;" in state.error
+    assert "No star of <img src=x>.csv is in" in state.error and "<b>x</b>" in state.error
+    shown = Alerts(state=state)._error.object  # the alerts escape what files and runs put in messages
+    assert "No star of &lt;img src=x&gt;.csv is in" in shown and "&lt;b&gt;x&lt;/b&gt;" in shown
     assert state.lightcurves is None
 
     star_id = star_of(state, "RRLyr/RRab")

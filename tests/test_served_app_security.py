@@ -108,17 +108,29 @@ def test_upload_cache_is_keyed_by_content_and_bounded(ztf_csv, tmp_path, monkeyp
 
 # -------------------------------------------------------------------------------- where the server listens
 
-def _outside_address() -> str | None:
-    """An address of this machine that is not loopback, as another machine would reach it."""
+#: "Another machine", played inside a private network namespace: an address of the namespace's own
+#: loopback device, so no test traffic reaches any real interface of this machine.
+OTHER_MACHINE = "10.200.0.1"
+
+
+def _namespace_works() -> bool:
     try:
-        names = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=10).stdout.split()
-    except OSError:
-        return None
-    return next((a for a in names if "." in a and not a.startswith("127.")), None)
+        return subprocess.run(["unshare", "-rn", "ip", "addr", "add", f"{OTHER_MACHINE}/32", "dev", "lo"],
+                              capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
-OUTSIDE = _outside_address()
-needs_outside = pytest.mark.skipif(OUTSIDE is None, reason="this machine has no non-loopback address")
+needs_namespace = pytest.mark.skipif(not _namespace_works(), reason="needs unshare -rn and ip (a network namespace)")
+
+
+def _in_namespace(code: str, env: dict) -> str:
+    """Run ``code`` (Python) in a fresh network namespace whose loopback also holds OTHER_MACHINE."""
+    setup = f"ip link set lo up && ip addr add {OTHER_MACHINE}/32 dev lo && exec {sys.executable} -c \"$0\""
+    out = subprocess.run(["unshare", "-rn", "sh", "-c", setup, code], cwd=ROOT, env={**os.environ, **env},
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
 
 
 def _start(command: list[str], port: int, log, env: dict) -> subprocess.Popen:
@@ -144,17 +156,40 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-@needs_outside
-def test_python_m_explorer_listens_on_this_machine_only(tmp_path, ztf_csv, cache_dir):
-    port = free_port()
-    with open(tmp_path / "log", "w") as log:
-        process = _start([sys.executable, "-m", "explorer", "--port", str(port)], port, log,
-                         {"VSE_CATALOG": str(ztf_csv), "VSE_CACHE_DIR": str(cache_dir)})
+#: Inside the namespace: serve ``COMMAND`` on PORT, then report what "another machine" and this one see.
+NAMESPACE_CHECK = """
+import json, os, socket, subprocess, sys
+sys.path.insert(0, os.getcwd())
+from tests.test_served_app_security import OTHER_MACHINE, _session_texts, _start, _stop
+port, command = int(os.environ["CHECK_PORT"]), json.loads(os.environ["CHECK_COMMAND"])
+with open(os.environ["CHECK_LOG"], "w") as log:
+    process = _start(command + ["--port", str(port)], port, log, {})
+try:
     try:
-        with pytest.raises(ConnectionRefusedError):
-            socket.create_connection((OUTSIDE, port), timeout=5).close()
-    finally:
-        _stop(process)
+        socket.create_connection((OTHER_MACHINE, port), timeout=5).close()
+        reachable = True
+    except ConnectionRefusedError:
+        reachable = False
+    remote = " ".join(_session_texts(f"http://{OTHER_MACHINE}:{port}/app")) if reachable else ""
+    local = " ".join(_session_texts(f"http://127.0.0.1:{port}/app"))
+finally:
+    _stop(process)
+print(json.dumps({"reachable": reachable, "remote": remote, "local": local}))
+"""
+
+
+def _serve_and_look(command: list[str], tmp_path, ztf_csv, cache_dir) -> dict:
+    import json
+
+    env = {"CHECK_PORT": "5123", "CHECK_COMMAND": json.dumps(command), "CHECK_LOG": str(tmp_path / "log"),
+           "VSE_CATALOG": str(ztf_csv), "VSE_CACHE_DIR": str(cache_dir)}
+    return json.loads(_in_namespace(NAMESPACE_CHECK, env).strip().splitlines()[-1])
+
+
+@needs_namespace
+def test_python_m_explorer_listens_on_this_machine_only(tmp_path, ztf_csv, cache_dir):
+    seen = _serve_and_look([sys.executable, "-m", "explorer"], tmp_path, ztf_csv, cache_dir)
+    assert not seen["reachable"] and "Cleaning report" in seen["local"]
 
 
 def _session_texts(url: str) -> list[str]:
@@ -167,16 +202,10 @@ def _session_texts(url: str) -> list[str]:
         return [str(m.text) for m in session.document.models if isinstance(getattr(m, "text", None), str)]
 
 
-@needs_outside
+@needs_namespace
 def test_bare_panel_serve_shows_other_machines_nothing(tmp_path, ztf_csv, cache_dir):
-    port = free_port()
-    with open(tmp_path / "log", "w") as log:  # what the README used to show: no --address, every interface
-        process = _start([sys.executable, "-m", "panel", "serve", "explorer/app.py", "--port", str(port)], port, log,
-                         {"VSE_CATALOG": str(ztf_csv), "VSE_CACHE_DIR": str(cache_dir)})
-    try:
-        remote = " ".join(_session_texts(f"http://{OUTSIDE}:{port}/app"))
-        local = " ".join(_session_texts(f"http://127.0.0.1:{port}/app"))
-    finally:
-        _stop(process)
-    assert "serves only the machine it runs on" in remote and "Cleaning report" not in remote
-    assert "Cleaning report" in local and "serves only" not in local
+    # what the README used to show: no --address, so Bokeh listens on every interface
+    seen = _serve_and_look([sys.executable, "-m", "panel", "serve", "explorer/app.py"], tmp_path, ztf_csv, cache_dir)
+    assert seen["reachable"]
+    assert "serves only the machine it runs on" in seen["remote"] and "Cleaning report" not in seen["remote"]
+    assert "Cleaning report" in seen["local"] and "serves only" not in seen["local"]
