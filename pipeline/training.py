@@ -279,14 +279,16 @@ def _check_arrays(model: nn.Module, data: Arrays, what: str) -> None:
             f"model {type(model).__name__} uses catalogue features but the {what} split has none "
             "(Arrays.features is None)"
         )
-    for name, values in (("inputs x", data.x), ("features", data.features)):
+    # NaN features are missing catalogue values, imputed inside the model (pipeline.models.Impute);
+    # an infinity there, or anything non-finite in x, is a broken value.
+    for name, values, broken in (("inputs x", data.x, lambda v: ~np.isfinite(v)), ("features", data.features, np.isinf)):
         if values is None:
             continue
-        finite = np.isfinite(values.reshape(len(values), -1))
+        finite = ~broken(values.reshape(len(values), -1))
         if not finite.all():
             sample = int(np.flatnonzero(~finite.all(axis=1))[0])
             raise TrainingError(
-                f"the {what} {name} hold {int((~finite).sum())} non-finite value(s) (inf or NaN in float32), "
+                f"the {what} {name} hold {int((~finite).sum())} non-finite value(s) (inf{'' if name == 'features' else ' or NaN'} in float32), "
                 f"first in sample {sample}; a model trained on them gives NaN: check the catalogue values"
             )
     n_classes = getattr(model, "n_classes", None)

@@ -129,3 +129,16 @@ def test_thesis_reproduction_settings_are_recorded(cleaned, tmp_path):
     assert any("raw magnitudes" in choice for choice in run.config["model_choices"])
     with pytest.raises(ConfigError, match="unknown phase convention"):
         CrossValConfig(convention="sine")
+
+
+def test_missing_catalogue_features_are_imputed_not_refused(cleaned, tmp_path):
+    stars = cleaned.data.copy()
+    stars.loc[stars["label"] == "LPV", "mag_V"] = np.nan  # as 23 % of OGLE Miras: no V, so no colour
+    config = CrossValConfig(model="cnn2d_features", folds=2, train=quick(epochs=1))
+    run = cross_validate(stars, cleaned.classes, config, runs_dir=tmp_path).run
+    assert run.state == "complete"
+    model = run.load_model(1)
+    colour = run.config["inputs"]["features"].index("colour")
+    assert np.isfinite(model.branch.impute.median[colour].item())
+    probabilities = predict(run, stars.drop(columns="label").iloc[:5])
+    assert np.isfinite(probabilities.filter(like="p_").to_numpy()).all()
