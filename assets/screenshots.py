@@ -66,7 +66,7 @@ def main(runs_dir: Path) -> None:
                 page.locator(".bk-tab", has_text="Misclassifications").click()
                 matrix = page.locator(".vse-misclassification-matrix canvas").first
                 box = matrix.bounding_box()
-                page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.3)
+                page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.15)  # CEP -> RR
                 page.wait_for_timeout(6000)
                 page.screenshot(path=SHOTS / "misclassifications.png", full_page=True)
                 browser.close()
