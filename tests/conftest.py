@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -144,30 +145,37 @@ def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: 
     )
     log.close()
     served = ServedApp(f"http://127.0.0.1:{port}/app", log_path, process)
+    wait_until_serving(process, served.url, timeout, served.log)
+    return served
+
+
+def wait_until_serving(process: subprocess.Popen, url: str, timeout: float, log: Callable[[], str]) -> None:
+    """Return once ``url`` answers 200; RuntimeError with the server's ``log()`` if it exits or stays silent."""
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"panel serve exited with {process.returncode}:\n{served.log()}")
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log()}")
         try:
             # One patient request: each GET builds a session, and retrying a slow one piles up more of them
-            with urllib.request.urlopen(served.url, timeout=max(5.0, deadline - time.monotonic())) as response:
+            with urllib.request.urlopen(url, timeout=max(5.0, deadline - time.monotonic())) as response:
                 if response.status == 200:
-                    return served
+                    return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         if time.monotonic() > deadline:
             process.terminate()
-            raise RuntimeError(f"panel serve did not answer within {timeout:.0f} s:\n{served.log()}")
+            raise RuntimeError(f"the server did not answer within {timeout:.0f} s:\n{log()}")
         time.sleep(0.2)  # poll interval while waiting for the server to come up
 
 
-def stop_app(served: ServedApp) -> None:
-    served.process.terminate()
+def stop_process(process: subprocess.Popen, timeout: float = 15.0) -> None:
+    """Terminate, then kill if it does not exit within ``timeout`` seconds."""
+    process.terminate()
     try:
-        served.process.wait(timeout=15)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        served.process.kill()
-        served.process.wait()
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -175,4 +183,4 @@ def served_app(ztf_catalog_file, cache_dir, tmp_path_factory):
     """The explorer served on the generated ZTF catalogue; its log is ``served_app.log()``."""
     served = serve_app(ztf_catalog_file, tmp_path_factory.mktemp("serve") / "panel.log", cache_dir)
     yield served
-    stop_app(served)
+    stop_process(served.process)

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from pipeline.catalogs import read_ogle3
 from pipeline.lightcurves import simulate
-from tests.conftest import serve_app, stop_app
+from tests.conftest import serve_app, stop_process
 from tests.ogle_files import star_rows, write_ogle3
 
 pytestmark = pytest.mark.browser
@@ -39,7 +39,7 @@ def served(tmp_path_factory, cache_dir):
     simulate(stars.head(5), survey="ogle3", seed=9).data[["id", "time", "mag", "err", "band"]].to_csv(table, index=False)
     app = serve_app(catalog, folder / "panel.log", cache_dir, timeout=180)  # a loaded machine starts slowly
     yield app, table
-    stop_app(app)
+    stop_process(app.process)
 
 
 def test_a_picked_star_shows_its_simulated_observations(served, page: Page):

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from pipeline.catalogs import read_ogle3
 from pipeline.runs import list_runs
-from tests.conftest import serve_app, stop_app
+from tests.conftest import serve_app, stop_process
 from tests.ogle_files import star_rows, write_ogle3
 
 pytestmark = pytest.mark.browser
@@ -49,7 +49,7 @@ def served(tmp_path_factory, cache_dir):
     read_ogle3(write_ogle3(folder / "ogle3.txt.bz2", star_rows(n_per_kind=12, seed=3))).to_csv(catalog, index=False)
     app = serve_app(catalog, folder / "panel.log", cache_dir, runs_dir=folder / "runs")
     yield app, folder / "runs"
-    stop_app(app)
+    stop_process(app.process)
 
 
 def test_train_watch_progress_and_inspect_the_confusion_matrix(served, offline_page: Page):

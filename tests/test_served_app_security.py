@@ -10,15 +10,13 @@ import pkgutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
+from pathlib import Path
 
 import pytest
 
 from explorer import uploads
 from explorer.state import ExplorerState
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, stop_process, wait_until_serving
 from tests.ztf_files import write_csv, ztf_table
 
 
@@ -135,32 +133,16 @@ def _in_namespace(code: str, env: dict) -> str:
 
 def _start(command: list[str], port: int, log, env: dict) -> subprocess.Popen:
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the server exited with {process.returncode}"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/app", timeout=5):
-                return process
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)  # poll interval while the server starts
-    process.terminate()
-    raise RuntimeError("the server did not answer")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    wait_until_serving(process, f"http://127.0.0.1:{port}/app", 90, lambda: Path(log.name).read_text(errors="replace"))
+    return process
 
 
 #: Inside the namespace: serve ``COMMAND`` on PORT, then report what "another machine" and this one see.
 NAMESPACE_CHECK = """
 import json, os, socket, subprocess, sys
 sys.path.insert(0, os.getcwd())
-from tests.test_served_app_security import OTHER_MACHINE, _session_texts, _start, _stop
+from tests.test_served_app_security import OTHER_MACHINE, _session_texts, _start
+from tests.conftest import stop_process
 port, command = int(os.environ["CHECK_PORT"]), json.loads(os.environ["CHECK_COMMAND"])
 with open(os.environ["CHECK_LOG"], "w") as log:
     process = _start(command + ["--port", str(port)], port, log, {})
@@ -173,7 +155,7 @@ try:
     remote = " ".join(_session_texts(f"http://{OTHER_MACHINE}:{port}/app")) if reachable else ""
     local = " ".join(_session_texts(f"http://127.0.0.1:{port}/app"))
 finally:
-    _stop(process)
+    stop_process(process)
 print(json.dumps({"reachable": reachable, "remote": remote, "local": local}))
 """
 
