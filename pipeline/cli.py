@@ -192,16 +192,20 @@ def cmd_train(args) -> int:
     overrides = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                                    "device": args.device, "deterministic": args.deterministic or None}.items()
                  if v is not None}
+    features = args.features or ("lightcurve" if args.lightcurves and args.model == "tree_baseline" else "catalog")
     config = CrossValConfig(model=args.model, dmdt_mode=args.dmdt_mode, convention=args.convention,
                             folds=args.folds, seed=args.seed,
-                            train=preset(args.preset, seed=args.seed, **overrides), preset=args.preset)
+                            train=preset(args.preset, seed=args.seed, **overrides), preset=args.preset,
+                            features=features, folded_norm=args.folded_norm, dmdt_preset=args.dmdt_preset,
+                            dmdt_norm=args.dmdt_norm, min_points=args.min_points)
     if config.leaks_label:
         print(f"WARNING: {LEAK_WARNING}", file=sys.stderr)
+    if bool(args.lightcurves) != (config.lightcurve_input is not None):
+        raise ConfigError(f"--model {args.model}{' --features ' + features if args.model == 'tree_baseline' else ''} "
+                          + ("reads catalogue rows: drop --lightcurves" if args.lightcurves else
+                             "reads observed light curves: add --lightcurves asas, simulate:SURVEY or a PATH"))
     check_runs_dir(args.runs_dir)
-    cleaning = cleaning_config(args)
-    result = clean(load_catalog(args.catalog), cleaning)
-    if result.warnings:
-        raise ConfigError(" ".join(result.warnings))
+    stars, classes, lightcurves, run_info = training_stars(args, config)
     stop = threading.Event()
     received: list[int] = []
     # Ctrl-C and SIGTERM (a service manager, `kill`, a batch system's time limit) alike finish the
@@ -210,9 +214,8 @@ def cmd_train(args) -> int:
     progress = make_progress(config.folds)
     try:
         outcome = cross_validate(
-            result.data, result.classes, config, runs_dir=args.runs_dir, callbacks=[progress], stop=stop,
-            run_info={"catalog": str(args.catalog), "label_map": cleaning.label_map_name,
-                      "cleaning": cleaning.to_dict()},
+            stars, classes, config, runs_dir=args.runs_dir, callbacks=[progress], stop=stop,
+            run_info=run_info, lightcurves=lightcurves,
         )
     except OSError as err:  # a full disk mid-run: the folds saved before it stay usable
         where = f"{err.filename}: " if err.filename else ""
@@ -226,6 +229,67 @@ def cmd_train(args) -> int:
     if outcome.run.status["state"] == "complete":
         return 0
     return 128 + (received[0] if received else signal.SIGINT)  # the shell's code for death by that signal
+
+
+def training_stars(args: argparse.Namespace, config):
+    """``(stars, classes, lightcurves, run_info)`` that ``train`` cross-validates, as the arguments say.
+
+    Without ``--lightcurves``: the cleaned catalogue. ``asas``: the built-in ASAS training set with its
+    own labels (``--classes`` asas-8 or asas-28), classes with fewer stars than folds left out.
+    ``simulate:SURVEY``: the cleaned catalogue observed with SURVEY's cadence and noise (seed
+    ``--seed``). A PATH: light curves read from a file or folder, joined to the cleaned catalogue by id.
+    Folded curves take the catalogue's period, or Lomb-Scargle's with ``--find-periods`` (always for
+    ``asas``, which has none).
+    """
+    source = args.lightcurves
+    if source == "asas":
+        from .lightcurves.asas import CITATION, asas_stars
+
+        label_map = args.classes or "asas-8"
+        lightcurves, stars, classes, small = asas_stars(label_map, min_stars=args.folds)
+        if small:
+            print(f"note: {len(small)} classes with fewer than {args.folds} stars left out: {small}", file=sys.stderr)
+        run_info = {"catalog": "asas", "label_map": label_map, "source": CITATION,
+                    "classes_left_out": {"rule": f"fewer stars than the {args.folds} folds", "counts": small}}
+    else:
+        cleaning = cleaning_config(args)
+        result = clean(load_catalog(args.catalog), cleaning)
+        if result.warnings:
+            raise ConfigError(" ".join(result.warnings))
+        stars, classes = result.data, result.classes
+        run_info = {"catalog": str(args.catalog), "label_map": cleaning.label_map_name, "cleaning": cleaning.to_dict()}
+        if source is None:
+            return stars, classes, None, run_info
+        lightcurves = catalogue_lightcurves(source, stars, args.seed)
+    run_info["lightcurve_source"] = source
+    if config.lightcurve_input == "folded" and (args.find_periods or source == "asas"):
+        stars, run_info["period_source"] = found_periods(stars, lightcurves)
+    return stars, classes, lightcurves, run_info
+
+
+def catalogue_lightcurves(source: str, stars, seed: int):
+    """``--lightcurves simulate:SURVEY`` (``stars`` observed, seeded) or a PATH, for catalogue stars."""
+    from .lightcurves import SURVEYS, read_lightcurves, simulate
+
+    if source == "asas":
+        raise ConfigError("--lightcurves asas brings its own stars and labels; it does not go with --catalog")
+    if source.startswith("simulate:"):
+        survey = source.split(":", 1)[1]
+        if survey not in SURVEYS:
+            raise ConfigError(f"--lightcurves {source}: unknown survey {survey!r}; expected simulate: followed by "
+                              f"one of {', '.join(SURVEYS)}")
+        return simulate(stars, survey=survey, seed=seed)
+    return read_lightcurves(source)
+
+
+def found_periods(stars, lightcurves):
+    """``stars`` with ``period`` replaced by the Lomb-Scargle period of their light curves (NaN where none
+    was found), and where the period came from, for the run's config."""
+    from .lightcurves import find_periods
+
+    found = find_periods(lightcurves.subset(stars["id"]))
+    stars = stars.drop(columns="period", errors="ignore").merge(found[["id", "period"]], on="id", how="left")
+    return stars, f"found: {found.attrs['method']} (pipeline.lightcurves.find_periods)"
 
 
 def _interrupt(stop: threading.Event, received: list[int]):
@@ -289,21 +353,38 @@ def cmd_report(args) -> int:
 
 def cmd_predict(args) -> int:
     from .cleaning import usable
-    from .crossval import predict, prediction_stars
+    from .crossval import predict, prediction_stars, reads_lightcurves
     from .runs import open_run
 
     run = open_run(args.run, runs_dir=args.runs_dir)
     catalog_path = Path(args.catalog)
     check_out(args.out, (".csv", ".parquet"), (catalog_path, catalog_path.parent / "ReadMe", run.path))
     suffix = args.out.suffix.lower()
-    catalog = prediction_stars(run, load_catalog(args.catalog), str(args.catalog))
-    good, rule = usable(catalog)
-    if not good.all():
-        print(f"skipping {int((~good).sum())} stars that fail: {rule}", file=sys.stderr)
-    stars = catalog.loc[good]
-    if stars.empty:
-        raise ConfigError(f"{args.catalog}: no star has usable values ({rule})")
-    out = predict(run, stars)
+    if reads_lightcurves(run):
+        if not args.lightcurves:
+            raise ConfigError(f"run {run.run_id} ({run.config['model']}) was trained on observed light curves "
+                              f"({run.config['lightcurves']['source']}); add --lightcurves simulate:SURVEY or a PATH "
+                              "with the catalogue stars' light curves")
+        stars = load_catalog(args.catalog)
+        lightcurves = catalogue_lightcurves(args.lightcurves, stars, args.seed)
+        if args.find_periods and run.config["inputs"]["kind"] == "folded":
+            stars, _ = found_periods(stars, lightcurves)
+        out = predict(run, stars, lightcurves=lightcurves)
+        dropped = {k: v for k, v in out.attrs["dropped"].items() if v}
+        if dropped:
+            print(f"skipping stars without a usable light curve: {dropped}", file=sys.stderr)
+        stars = stars.set_index(stars["id"].astype(str)).loc[out["id"]]
+    else:
+        if args.lightcurves:
+            raise ConfigError(f"run {run.run_id} ({run.config['model']}) reads catalogue rows; drop --lightcurves")
+        catalog = prediction_stars(run, load_catalog(args.catalog), str(args.catalog))
+        good, rule = usable(catalog)
+        if not good.all():
+            print(f"skipping {int((~good).sum())} stars that fail: {rule}", file=sys.stderr)
+        stars = catalog.loc[good]
+        if stars.empty:
+            raise ConfigError(f"{args.catalog}: no star has usable values ({rule})")
+        out = predict(run, stars)
     out.insert(1, "raw_label", stars["raw_label"].to_numpy())
     from .runs import atomic_write, write_json
     provenance = {"run_id": run.run_id, "run_state": run.state, "folds_averaged": run.folds,
@@ -353,14 +434,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_dmdt)
 
-    from .crossval import MODEL_CHOICES
+    from .crossval import LIGHTCURVE_MODEL_CHOICES, MODEL_CHOICES
+    from .lightcurves import DMDT_PRESETS, SURVEYS
+    from .lightcurves.dmdt import NORMS as DMDT_NORMS
+    from .observed import FEATURE_SOURCES, FOLDED_NORMS
     from .runs import DEFAULT_RUNS_DIR
     from .training import PRESETS
 
     p = sub.add_parser("train", help="k-fold cross-validation of a model, saved as a run",
                        epilog=f"--dmdt-mode thesis: {LEAK_WARNING}")
     add_cleaning_arguments(p)
-    p.add_argument("--model", choices=MODEL_CHOICES, required=True)
+    p.add_argument("--model", choices=MODEL_CHOICES + LIGHTCURVE_MODEL_CHOICES, required=True)
     p.add_argument("--preset", choices=list(PRESETS), default="quick")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--epochs", type=int)
@@ -372,6 +456,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="light-curve phases: the catalogue's convention, or 'thesis' (its printed -phi formula, "
                         "reversed in time for OGLE-III and ZTF) to reproduce the thesis")
     p.add_argument("--deterministic", action="store_true", help="deterministic torch kernels (slower on CUDA)")
+    lc = p.add_argument_group("observed light curves (models cnn1d_folded, cnn2d_mahabal; tree_baseline on "
+                              "light-curve features)")
+    lc.add_argument("--lightcurves", metavar="SOURCE",
+                    help="'asas' (the built-in ASAS training set with its own labels: --classes asas-8 (default) "
+                         "or asas-28; --catalog and the cleaning options are not used), 'simulate:SURVEY' (the "
+                         f"cleaned catalogue observed with SURVEY's cadence and noise, seeded by --seed; SURVEY one of "
+                         f"{', '.join(SURVEYS)}; marked simulated in the run), or a PATH (a light-curve file, folder or "
+                         "store, joined to the cleaned catalogue by id)")
+    lc.add_argument("--find-periods", action="store_true",
+                    help="fold at Lomb-Scargle periods found in the light curves, not the catalogue's (always for asas)")
+    lc.add_argument("--features", choices=FEATURE_SOURCES, default=None,
+                    help="tree_baseline: catalogue numbers or light-curve features (default: lightcurve with "
+                         "--lightcurves, else catalog)")
+    lc.add_argument("--folded-norm", choices=FOLDED_NORMS, default="zscore",
+                    help="cnn1d_folded: per-curve normalisation of the folded curves")
+    lc.add_argument("--dmdt-preset", choices=list(DMDT_PRESETS), default="crts", help="cnn2d_mahabal: dm-dt bins")
+    lc.add_argument("--dmdt-norm", choices=DMDT_NORMS, default="stretch", help="cnn2d_mahabal: image normalisation")
+    lc.add_argument("--min-points", type=int, default=50,
+                    help="fewest usable epochs a band needs (seed 002: 50); stars with none are left out and counted")
     p.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)
     p.set_defaults(func=cmd_train)
 
@@ -388,6 +491,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run id or directory")
     p.add_argument("--catalog", required=True)
     p.add_argument("--out", type=Path, required=True, help="a .csv or .parquet file")
+    p.add_argument("--lightcurves", metavar="SOURCE",
+                   help="runs on observed light curves: 'simulate:SURVEY' or a PATH, as for train")
+    p.add_argument("--find-periods", action="store_true", help="fold at Lomb-Scargle periods, not the catalogue's")
+    p.add_argument("--seed", type=_seed, default=42, help="seed of simulate:SURVEY")
     p.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)
     p.set_defaults(func=cmd_predict)
     return parser

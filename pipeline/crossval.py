@@ -3,6 +3,10 @@
 Representations are built per fold: a ``reference`` dm-dt image of a validation star uses only
 that fold's training stars, and nothing here reads a validation label before scoring. The tree
 baseline runs on the same folds. Folds are numbered from 1, as the thesis's tables do.
+
+Models on observed light curves (``cnn1d_folded``, ``cnn2d_mahabal``, and the tree baseline with
+``features="lightcurve"``) take ``lightcurves=``: their inputs come from the stars' own epochs
+(``pipeline.observed``), and stars without a usable curve are dropped, and counted, before the folds.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from . import baseline, runs
+from . import baseline, observed, runs
+from .lightcurves import DMDT_PRESETS, LightCurves
+from .lightcurves.dmdt import NORMS as DMDT_NORMS
 from .errors import ConfigError, RunError, TrainingError
 from .labels import encode
 from .metrics import average_confusion, classification_summary, fold_table
@@ -29,7 +35,10 @@ from .schema import bands, phase_convention, primary_band
 from .training import Arrays, Callback, TrainConfig, fit, predict_proba, preset, seed_everything, select_device
 
 STARS_FILE = "stars.parquet"  # the cleaned stars with their fold: the reference sets of `predict`
-MODEL_CHOICES = (*MODELS, baseline.MODEL_NAME)
+#: Models that train on catalogue rows (what the app's Training view offers), and those that read
+#: observed light curves (``cross_validate(..., lightcurves=)``; the tree baseline does either).
+MODEL_CHOICES = (*(m for m in MODELS if MODEL_INPUTS[m] not in observed.KINDS), baseline.MODEL_NAME)
+LIGHTCURVE_MODEL_CHOICES = tuple(m for m in MODELS if MODEL_INPUTS[m] in observed.KINDS)
 #: Stars whose inputs are checked at once before training (bounds the memory the check takes).
 CHECK_CHUNK = 20_000
 
@@ -47,16 +56,44 @@ class CrossValConfig:
     seed: int = 42
     train: TrainConfig = field(default_factory=lambda: preset("quick"))
     preset: str = "quick"
+    #: The tree baseline's numbers: the catalogue's (``catalog``) or light-curve features (``lightcurve``).
+    features: str = "catalog"
+    #: Light-curve models: per-curve normalisation of folded curves, Mahabal dm-dt bins and
+    #: normalisation, and the fewest usable epochs a band needs (seed 002's 50).
+    folded_norm: str = "zscore"
+    dmdt_preset: str = "crts"
+    dmdt_norm: str = "stretch"
+    min_points: int = 50
 
     def __post_init__(self):
-        if self.model not in MODEL_CHOICES:
-            raise ConfigError(f"unknown model {self.model!r}; expected one of {list(MODEL_CHOICES)}")
+        if self.model not in MODEL_CHOICES + LIGHTCURVE_MODEL_CHOICES:
+            raise ConfigError(f"unknown model {self.model!r}; expected one of "
+                              f"{list(MODEL_CHOICES + LIGHTCURVE_MODEL_CHOICES)}")
         if self.dmdt_mode not in DMDT_MODES:
             raise ConfigError(f"unknown dm-dt mode {self.dmdt_mode!r}; expected one of {list(DMDT_MODES)}")
         if self.convention not in CONVENTIONS:
             raise ConfigError(f"unknown phase convention {self.convention!r}; expected one of {list(CONVENTIONS)}")
         if self.folds < 2:
             raise ConfigError(f"cross-validation needs at least 2 folds, got {self.folds}")
+        for name, value, allowed in (("features", self.features, observed.FEATURE_SOURCES),
+                                     ("folded_norm", self.folded_norm, observed.FOLDED_NORMS),
+                                     ("dmdt_preset", self.dmdt_preset, tuple(DMDT_PRESETS)),
+                                     ("dmdt_norm", self.dmdt_norm, DMDT_NORMS)):
+            if value not in allowed:
+                raise ConfigError(f"unknown {name} {value!r}; expected one of {list(allowed)}")
+        if self.features == "lightcurve" and self.model != baseline.MODEL_NAME:
+            raise ConfigError(f"features='lightcurve' is for model {baseline.MODEL_NAME!r}; {self.model!r} reads "
+                              f"{MODEL_INPUTS.get(self.model, '?')} inputs")
+        if int(self.min_points) < 10:
+            raise ConfigError(f"min_points {self.min_points}; expected at least 10 epochs per band")
+
+    @property
+    def lightcurve_input(self) -> str | None:
+        """What the model reads from observed light curves (``pipeline.observed.KINDS``), or None."""
+        if self.model == baseline.MODEL_NAME:
+            return "features" if self.features == "lightcurve" else None
+        kind = MODEL_INPUTS[self.model]
+        return kind if kind in observed.KINDS else None
 
     @property
     def leaks_label(self) -> bool:
@@ -189,6 +226,25 @@ def _more(bad: np.ndarray) -> str:
     return f" (and {others} more)" if others else ""
 
 
+def observed_inputs(config: CrossValConfig, stars: pd.DataFrame, lightcurves: LightCurves | None,
+                    period_source: str | None = None, bands: list[str] | None = None) -> observed.ObservedInputs | None:
+    """The light-curve inputs ``config``'s model reads (None for catalogue models), with ``config``'s settings.
+
+    Refuses light curves given to a model that reads catalogue rows, rather than ignoring them.
+    """
+    kind = config.lightcurve_input
+    if kind is None:
+        if lightcurves is not None:
+            raise ConfigError(f"model {config.model!r} reads catalogue rows, not light curves; the light-curve models "
+                              f"are {list(LIGHTCURVE_MODEL_CHOICES)} and "
+                              f"{baseline.MODEL_NAME!r} with features='lightcurve'")
+        return None
+    return observed.observed_inputs(stars, lightcurves, kind, model=config.model, min_points=config.min_points,
+                                    folded_norm=config.folded_norm, dmdt_preset=config.dmdt_preset,
+                                    dmdt_norm=config.dmdt_norm, bands=bands,
+                                    period_source=period_source or observed.CATALOGUE_PERIOD)
+
+
 @dataclass
 class CrossValResult:
     run: runs.Run
@@ -227,15 +283,21 @@ def cross_validate(
     run_info: dict | None = None,
     callbacks: Sequence[Callback] = (),
     stop: threading.Event | None = None,
+    lightcurves: LightCurves | None = None,
 ) -> CrossValResult:
     """Train and score ``config.model`` on every fold of ``stars`` (cleaned, with ``label``).
 
     The run is written to ``runs_dir`` as it goes; a stop request ends it as ``interrupted`` with
     the finished folds kept, an exception as ``failed``. ``run_info`` (catalogue, cleaning config)
-    goes into config.json beside the model and training settings.
+    goes into config.json beside the model and training settings; its ``period_source`` says where
+    the ``period`` column of ``stars`` came from (default: the catalogue). ``lightcurves`` feeds the
+    light-curve models, joined to ``stars`` by id (see :func:`observed_inputs`).
     """
     classes = [str(c) for c in classes]
     stars = stars.reset_index(drop=True)
+    lc_inputs = observed_inputs(config, stars, lightcurves, (run_info or {}).get("period_source"))
+    if lc_inputs is not None:
+        stars = lc_inputs.stars
     y = encode(stars["label"], classes)
     folds = make_folds(stars["label"], config.folds, config.seed)
     fold_of = np.zeros(len(stars), dtype=np.int64)
@@ -248,7 +310,16 @@ def cross_validate(
                                        else ", ".join(sorted(set(phase_convention(stars)))))}
     if config.leaks_label:
         run_config["warning"] = LEAK_WARNING
-    if config.model in MODELS:
+    if lc_inputs is not None:
+        run_config["simulated"] = lc_inputs.record["simulated"]
+        run_config["lightcurves"] = lc_inputs.record
+    if lc_inputs is not None and config.model in MODELS:
+        run_config["device"] = str(select_device(config.train.device))
+        run_config["input_shape"] = tuple(lc_inputs.x.shape[1:])
+        run_config["inputs"] = lc_inputs.spec
+        run_config["n_features"] = 0
+        run_config["model_choices"] = model_choices(config.model)
+    elif config.model in MODELS:
         run_config["device"] = str(select_device(config.train.device))
         run_config["input_shape"] = input_shape(config.model, stars, classes, config.dmdt_mode)
         run_config["inputs"] = input_spec(config.model, stars, classes, config.dmdt_mode)
@@ -268,7 +339,8 @@ def cross_validate(
         runs.atomic_write(writer.path / STARS_FILE,
                           lambda h: stars.assign(fold=fold_of, label=stars["label"].astype(str)).to_parquet(h, index=False))
         if config.model == baseline.MODEL_NAME:
-            result = baseline.tree_baseline(stars, stars["label"], classes, folds, callbacks=callbacks, stop=stop)
+            result = baseline.tree_baseline(stars, stars["label"], classes, folds, callbacks=callbacks, stop=stop,
+                                            features=None if lc_inputs is None else lc_inputs.features)
             result.save(writer)
             summaries = result.summaries
         else:
@@ -278,10 +350,14 @@ def cross_validate(
                 for cb in callbacks:
                     cb.on_fold_start(number, len(folds))
                 train, val = stars.iloc[train_idx], stars.iloc[val_idx]
-                x_train = model_inputs(config.model, train, train, classes, config.dmdt_mode, config.convention)
+                if lc_inputs is not None:  # per star, no label read: built once, sliced per fold
+                    x_train, x_val = lc_inputs.x[train_idx], lc_inputs.x[val_idx]
+                else:
+                    x_train = model_inputs(config.model, train, train, classes, config.dmdt_mode, config.convention)
                 if stop is not None and stop.is_set():  # building inputs takes long on big catalogues
                     break
-                x_val = model_inputs(config.model, val, train, classes, config.dmdt_mode, config.convention)
+                if lc_inputs is None:
+                    x_val = model_inputs(config.model, val, train, classes, config.dmdt_mode, config.convention)
                 if stop is not None and stop.is_set():
                     break
                 train_arrays = Arrays(x_train, y[train_idx], _features(config.model, train))
@@ -309,14 +385,18 @@ def cross_validate(
     return CrossValResult(run=runs.open_run(writer.path), summaries=summaries)
 
 
-def predict(run: runs.Run, stars: pd.DataFrame) -> pd.DataFrame:
+def predict(run: runs.Run, stars: pd.DataFrame, lightcurves: LightCurves | None = None) -> pd.DataFrame:
     """Class probabilities of new stars from a saved run: the mean over its fold models.
 
     Each fold model sees the stars as it was trained to: ``reference`` dm-dt images against that
-    fold's own training stars, read back from the run.
+    fold's own training stars, read back from the run. A run on observed light curves needs the
+    stars' ``lightcurves`` (and, for folded curves, their ``period``); stars without a usable curve
+    are left out, counted in ``attrs["dropped"]``.
     """
     config = run.config
     _check_predictable(run)
+    if lightcurves is not None or reads_lightcurves(run):
+        return _predict_observed(run, stars, lightcurves)
     reference = read_stars(run.path)
     classes = run.classes
     spec = run_inputs(run, reference)
@@ -343,6 +423,36 @@ def predict(run: runs.Run, stars: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"id": stars["id"].astype(str).to_numpy(), "pred": names[proba.argmax(axis=1)]})
     for k, cls in enumerate(classes):
         out[f"p_{cls}"] = proba[:, k]
+    return out
+
+
+def reads_lightcurves(run: runs.Run) -> bool:
+    """Whether ``run``'s model read observed light curves (then ``predict`` needs ``lightcurves=``)."""
+    return (run.config.get("inputs") or {}).get("kind") in observed.KINDS
+
+
+def _predict_observed(run: runs.Run, stars: pd.DataFrame, lightcurves: LightCurves | None) -> pd.DataFrame:
+    config = run.config
+    if not reads_lightcurves(run):
+        raise ConfigError(f"run {run.run_id} ({config['model']}) reads catalogue rows; it takes no light curves")
+    if lightcurves is None:
+        raise ConfigError(f"run {run.run_id} ({config['model']}) was trained on observed light curves "
+                          f"({config['lightcurves']['source']}); pass lightcurves= with the new stars' light curves "
+                          "(joined by id)" + (" and give the stars a period column" if config["inputs"]["kind"] == "folded" else ""))
+    settings = CrossValConfig(model=config["model"], folded_norm=config["folded_norm"], dmdt_preset=config["dmdt_preset"],
+                              dmdt_norm=config["dmdt_norm"], min_points=config["min_points"])
+    inputs = observed_inputs(settings, stars.reset_index(drop=True), lightcurves,
+                             bands=config["inputs"]["channels"] or None)
+    if tuple(inputs.x.shape[1:]) != tuple(config["input_shape"]):
+        raise ConfigError(f"run {run.run_id} expects inputs of shape {tuple(config['input_shape'])}; the light curves "
+                          f"give {tuple(inputs.x.shape[1:])}")
+    models = {fold: run.load_model(fold) for fold in run.folds}
+    proba = sum(predict_proba(models[fold], inputs.x).astype(np.float64) for fold in run.folds) / len(run.folds)
+    names = np.asarray(run.classes, dtype=object)
+    out = pd.DataFrame({"id": inputs.stars["id"].astype(str).to_numpy(), "pred": names[proba.argmax(axis=1)]})
+    for k, cls in enumerate(run.classes):
+        out[f"p_{cls}"] = proba[:, k]
+    out.attrs.update(dropped=inputs.record["dropped"], simulated=inputs.record["simulated"])
     return out
 
 

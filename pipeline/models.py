@@ -1,4 +1,5 @@
-"""The thesis's two networks (SPEC section 4, thesis 3.2) and their catalogue-feature variants.
+"""The thesis's two networks (SPEC section 4, thesis 3.2), their catalogue-feature variants, and the
+networks on observed light curves: seed 002's phase-folded 1D CNN and a 2D-CNN on Mahabal dm-dt images.
 
 Each model is an *encoder* (the convolutional / recurrent backbone, written once) followed by the
 thesis's dense head ``Linear(., 1024) ReLU Linear(1024, 512) ReLU Linear(512, C)``. The ``*_features``
@@ -29,6 +30,19 @@ LSTM_CHOICES = [
 FAITHFUL_CHOICES = ["PyTorch's default LSTM initialisation and raw magnitudes, as the thesis code"]
 IMAGE_CHOICES = [
     "'same' padding (the 11 x 22 image cannot take the thesis's 'valid' convolutions)",
+    "input scaling: one scalar standardisation fitted on the training fold",
+]
+FOLDED_CHOICES = [
+    "seed 002's network as its note's best reading: BatchNorm in all four blocks (166,918 trainable "
+    "parameters for 6 classes; the paper's 166,662 is 256 fewer, i.e. BN on 128 channels only), "
+    "Conv -> ReLU -> BN -> MaxPool, Flatten before the dense layers",
+    "dropout rates (not given by the paper): 0.25 before block 4, 0.5 after Dense 128",
+    "head Dense 128 ReLU -> dropout -> Dense C (seed 002), not the thesis's 1024-512-C; softmax in the loss",
+    "input: each phase curve normalised on its own before the network (run config: folded_norm), "
+    "no further scaling",
+]
+MAHABAL_CHOICES = [
+    "the thesis's 2D-CNN encoder on a Mahabal et al. 2017 dm-dt image, one channel per band ('same' padding)",
     "input scaling: one scalar standardisation fitted on the training fold",
 ]
 FEATURE_CHOICES = [
@@ -121,6 +135,36 @@ class ImageEncoder(nn.Module):
         return self.conv(x)
 
 
+#: Seed 002's dropout rates, which it does not state: before block 4, after Dense 128.
+SEED002_DROPOUT = (0.25, 0.5)
+
+
+class FoldedEncoder(nn.Module):
+    """Seed 002 Fig. 3, blocks 1-4: [Conv1d(k3, 'same') ReLU BatchNorm MaxPool(2)] x 4 with 128, 64,
+    32, 32 filters, dropout before block 4, flattened (``32 * (L // 16)``, 1024 for L = 512).
+
+    Input ``(batch, 1, L)``: one phase-folded light curve interpolated to L phases.
+    """
+
+    FILTERS = (128, 64, 32, 32)
+
+    def __init__(self, length: int = 512) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        channels = 1
+        for block, filters in enumerate(self.FILTERS, start=1):
+            if block == 4:
+                layers.append(nn.Dropout(SEED002_DROPOUT[0]))
+            layers += [nn.Conv1d(channels, filters, kernel_size=3, padding="same"), nn.ReLU(),
+                       nn.BatchNorm1d(filters), nn.MaxPool1d(2)]
+            channels = filters
+        self.conv = nn.Sequential(*layers, nn.Flatten())
+        self.out_features = channels * (length // 2**len(self.FILTERS))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+
 class Standardise(nn.Module):
     """``(x - mean) / scale`` with ``mean``/``scale`` buffers set from the training split only.
 
@@ -205,10 +249,22 @@ def dense_head(in_features: int, n_classes: int) -> nn.Sequential:
     )
 
 
+def seed002_head(in_features: int, n_classes: int) -> nn.Sequential:
+    """Seed 002's classifier head: Dense 128 ReLU -> Dropout -> Dense C logits."""
+    return nn.Sequential(
+        nn.Linear(in_features, 128),
+        nn.ReLU(),
+        nn.Dropout(SEED002_DROPOUT[1]),
+        nn.Linear(128, n_classes),
+    )
+
+
 class _Classifier(nn.Module):
-    """encoder [+ feature branch] -> dense head; one forward for all four models."""
+    """encoder [+ feature branch] -> dense head; one forward for every model."""
 
     uses_features: bool = False
+    #: The classifier head, ``(in_features, n_classes) -> module``.
+    make_head = staticmethod(dense_head)
     #: Standardise the input from the training split (``False``: raw values, as the thesis code).
     scales_input: bool = True
     choices: list[str] = []
@@ -221,7 +277,7 @@ class _Classifier(nn.Module):
         self.encoder = encoder
         self.branch = FeatureBranch(n_features) if self.uses_features else None
         width = encoder.out_features + (self.branch.out_features if self.branch is not None else 0)
-        self.head = dense_head(width, n_classes)
+        self.head = self.make_head(width, n_classes)
         self.n_classes = n_classes
         self.n_features = n_features if self.uses_features else 0
 
@@ -310,32 +366,66 @@ class Cnn2dFeatures(_Classifier):
         super().__init__(ImageEncoder(*input_shape), n_classes, n_features)
 
 
+class Cnn1dFolded(_Classifier):
+    """``cnn1d_folded``: seed 002's 1D CNN on a phase-folded light curve ``(batch, 1, 512)``.
+
+    166,918 trainable parameters for 6 classes (BatchNorm in every block; see FOLDED_CHOICES).
+    """
+
+    scales_input = False  # each curve is normalised on its own before it gets here
+    make_head = staticmethod(seed002_head)
+    choices = FOLDED_CHOICES
+
+    def __init__(self, n_classes: int, input_shape: tuple[int, int] = (1, 512)) -> None:
+        super().__init__(FoldedEncoder(input_shape[1]), n_classes)
+
+
+class Cnn2dMahabal(_Classifier):
+    """``cnn2d_mahabal``: the thesis's 2D-CNN on Mahabal dm-dt images of observed light curves
+    ``(batch, bands, n_dm, n_dt)`` (22 x 24 with the ``crts`` bins)."""
+
+    choices = MAHABAL_CHOICES
+
+    def __init__(self, n_classes: int, input_shape: tuple[int, int, int] = (1, 22, 24)) -> None:
+        super().__init__(ImageEncoder(*input_shape), n_classes)
+
+
 MODELS: dict[str, type] = {
     "cnn_lstm": CnnLstm,
     "cnn_lstm_faithful": CnnLstmFaithful,
     "cnn2d": Cnn2d,
     "cnn_lstm_features": CnnLstmFeatures,
     "cnn2d_features": Cnn2dFeatures,
+    "cnn1d_folded": Cnn1dFolded,
+    "cnn2d_mahabal": Cnn2dMahabal,
 }
 
-#: The representation each model reads (see pipeline representations): a 1-D light curve or a dm-dt image.
+#: The representation each model reads: from catalogue rows (pipeline.representations) a reconstructed
+#: light curve or a dm-dt image; from observed light curves (pipeline.observed) a phase-folded curve
+#: (``folded``) or a Mahabal dm-dt image (``lc_dmdt``).
 MODEL_INPUTS: dict[str, str] = {
     "cnn_lstm": "lightcurve",
     "cnn_lstm_faithful": "lightcurve",
     "cnn2d": "dmdt",
     "cnn_lstm_features": "lightcurve",
     "cnn2d_features": "dmdt",
+    "cnn1d_folded": "folded",
+    "cnn2d_mahabal": "lc_dmdt",
 }
+#: Curves ``(1, L)`` and images ``(channels, n_dm, n_dt)``, whatever they are built from.
+CURVE_INPUTS = ("lightcurve", "folded")
+IMAGE_INPUTS = ("dmdt", "lc_dmdt")
 
 
 def _check_input_shape(name: str, input_shape: tuple[int, ...]) -> tuple[int, ...]:
     """Reject shapes the network cannot take, saying what it expected (no batch axis)."""
     shape = tuple(int(s) for s in input_shape)
-    if MODEL_INPUTS[name] == "lightcurve":
-        if len(shape) != 2 or shape[0] != 1 or shape[1] < 4:
+    if MODEL_INPUTS[name] in CURVE_INPUTS:
+        shortest = 16 if MODEL_INPUTS[name] == "folded" else 4  # four poolings need 16 phases
+        if len(shape) != 2 or shape[0] != 1 or shape[1] < shortest:
             raise ConfigError(
-                f"model {name!r} expects a light curve of shape (1, length) with length >= 4 "
-                f"(e.g. (1, 360)), without the batch axis; got {shape}"
+                f"model {name!r} expects a light curve of shape (1, length) with length >= {shortest} "
+                f"(e.g. (1, {512 if shortest == 16 else 360})), without the batch axis; got {shape}"
             )
     else:
         if len(shape) != 3 or shape[0] < 1 or shape[1] < 4 or shape[2] < 4:
@@ -366,14 +456,15 @@ def build_model(
                 f"model {name!r} takes catalogue features: n_features must be >= 1, got {n_features}"
             )
         kwargs["n_features"] = int(n_features)
-    if MODEL_INPUTS[name] == "dmdt":
+    if MODEL_INPUTS[name] in IMAGE_INPUTS or MODEL_INPUTS[name] == "folded":
         kwargs["input_shape"] = shape
     return cls(**kwargs)
 
 
 def model_choices(name: str) -> list[str]:
     """What model ``name`` does that the thesis did not say, for a run's config."""
-    return [*SHARED_CHOICES, *MODELS[name].choices]
+    shared = SHARED_CHOICES if MODELS[name].make_head is dense_head else []  # seed 002 has its own head
+    return [*shared, *MODELS[name].choices]
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -70,6 +70,8 @@ class TrainConfig:
 PRESETS: dict[str, TrainConfig] = {
     "thesis": TrainConfig(epochs=100, batch_size=32, lr=2e-4, amp=False),  # the thesis trained in fp32
     "quick": TrainConfig(epochs=3, batch_size=64, lr=1e-3),
+    # Seed 002 (phase-folded 1D CNN, section 4 of its note): Adam lr 1e-4, batch 16, 100 epochs.
+    "seed002": TrainConfig(epochs=100, batch_size=16, lr=1e-4, amp=False),
 }
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from pipeline import labels
 from pipeline.errors import CatalogError
-from pipeline.lightcurves.asas import CLASSES_MEMBER, TARBALL_MD5, TARBALL_MEMBER, load_asas, main, prepare_asas
+from pipeline.lightcurves.asas import (CLASSES_MEMBER, TARBALL_MD5, TARBALL_MEMBER, asas_stars, load_asas, main,
+                                      prepare_asas)
 from pipeline.lightcurves.container import MJD_ZERO_JD
 
 CURVES = {
@@ -125,6 +126,15 @@ def test_the_asas_8_preset_maps_the_named_classes(real):
     _, raw = real
     counts = labels.apply(raw["raw_label"], "asas-8").value_counts()
     assert counts.to_dict() == {"Mira": 91, "CEP": 89, "RRab": 86, "SR": 68, "EW": 68, "RRc": 29, "DSCT": 28, "EA": 27}
+
+
+def test_asas_stars_leave_out_classes_too_small_to_fold():
+    lcs, stars, classes, left_out = asas_stars("asas-28", min_stars=5)
+    assert len(classes) == 22 and len(stars) == 797 and sum(left_out.values()) == 810 - 797
+    assert all(n < 5 for n in left_out.values()) and set(stars["label"]) == set(classes)
+    assert list(stars["id"]) == sorted(stars["id"])  # id order: the folds of benchmarks.asas and the CLI
+    _, eight, classes, left_out = asas_stars("asas-8", min_stars=5)
+    assert len(eight) == 486 and left_out == {} and classes[0] == "RRab"
 
 
 def test_the_asas_28_preset_claims_every_class_of_the_file(real):

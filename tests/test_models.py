@@ -13,7 +13,7 @@ from pipeline.models import (
     count_parameters,
 )
 
-SHAPES = {"lightcurve": (1, 360), "dmdt": (5, 11, 22)}
+SHAPES = {"lightcurve": (1, 360), "dmdt": (5, 11, 22), "folded": (1, 512), "lc_dmdt": (2, 22, 24)}
 
 
 def test_cnn_lstm_has_thesis_parameter_count():
@@ -26,8 +26,8 @@ def test_cnn2d_has_thesis_parameter_count():
 
 def test_registry_and_inputs_agree():
     assert set(MODELS) == set(MODEL_INPUTS) == {"cnn_lstm", "cnn_lstm_faithful", "cnn2d", "cnn_lstm_features",
-                                                "cnn2d_features"}
-    assert set(MODEL_INPUTS.values()) == {"lightcurve", "dmdt"}
+                                                "cnn2d_features", "cnn1d_folded", "cnn2d_mahabal"}
+    assert set(MODEL_INPUTS.values()) == {"lightcurve", "dmdt", "folded", "lc_dmdt"}
     assert MODELS["cnn_lstm"] is CnnLstm and MODELS["cnn2d"] is Cnn2d
     for name, cls in MODELS.items():
         assert cls.uses_features == name.endswith("_features")
@@ -89,6 +89,8 @@ def test_unknown_model_lists_known_names():
         ("cnn2d", (11, 22), r"\(channels, n_dm, n_dt\)"),
         ("cnn2d", (1, 360), r"\(channels, n_dm, n_dt\)"),
         ("cnn2d_features", (2, 2, 22), r"\(channels, n_dm, n_dt\)"),
+        ("cnn1d_folded", (1, 8), r"\(1, length\) with length >= 16"),
+        ("cnn2d_mahabal", (22, 24), r"\(channels, n_dm, n_dt\)"),
     ],
 )
 def test_bad_input_shape_says_what_was_expected(name, shape, expected):

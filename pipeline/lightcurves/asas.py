@@ -167,6 +167,24 @@ def load_asas(path: str | os.PathLike | None = None) -> tuple[LightCurves, pd.Da
     return lcs, labels.sort_values("id", kind="stable").reset_index(drop=True)
 
 
+def asas_stars(label_map: str = "asas-8", min_stars: int = 1, path: str | os.PathLike | None = None):
+    """The prepared set as stars to train on: ``(light curves, stars, classes, left_out)``.
+
+    ``stars`` (``id, raw_label, label``, id order) are those ``label_map`` names, in classes with at
+    least ``min_stars`` stars (k-fold cross-validation needs k per class); ``left_out`` counts the
+    stars of the classes below that.
+    """
+    from pipeline import labels as label_maps
+
+    lcs, raw = load_asas(path)
+    stars = raw.assign(label=label_maps.apply(raw["raw_label"], label_map).astype(object)).dropna(subset=["label"])
+    counts = stars["label"].value_counts()
+    names = label_maps.class_names(label_map)
+    classes = [c for c in names if counts.get(c, 0) >= min_stars]
+    left_out = {c: int(counts.get(c, 0)) for c in names if c not in classes}
+    return lcs, stars[stars["label"].isin(classes)].reset_index(drop=True), classes, left_out
+
+
 def main(argv=None) -> int:
     """``python -m pipeline.lightcurves.asas SDIST [--out DIR]``: the conversion step of ``make data``."""
     parser = argparse.ArgumentParser(description=prepare_asas.__doc__.splitlines()[0])
