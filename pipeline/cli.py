@@ -197,7 +197,8 @@ def cmd_train(args) -> int:
                             folds=args.folds, seed=args.seed,
                             train=preset(args.preset, seed=args.seed, **overrides), preset=args.preset,
                             features=features, folded_norm=args.folded_norm, dmdt_preset=args.dmdt_preset,
-                            dmdt_norm=args.dmdt_norm, min_points=args.min_points)
+                            dmdt_norm=args.dmdt_norm, min_points=args.min_points, max_steps=args.max_steps,
+                            members=args.members, augment=args.augment, bag_per_class=args.bag_per_class)
     if config.leaks_label:
         print(f"WARNING: {LEAK_WARNING}", file=sys.stderr)
     if bool(args.lightcurves) != (config.lightcurve_input is not None):
@@ -434,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_dmdt)
 
+    from .bagging import AUGMENT_MODES
     from .crossval import LIGHTCURVE_MODEL_CHOICES, MODEL_CHOICES
     from .lightcurves import DMDT_PRESETS, SURVEYS
     from .lightcurves.dmdt import NORMS as DMDT_NORMS
@@ -456,8 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="light-curve phases: the catalogue's convention, or 'thesis' (its printed -phi formula, "
                         "reversed in time for OGLE-III and ZTF) to reproduce the thesis")
     p.add_argument("--deterministic", action="store_true", help="deterministic torch kernels (slower on CUDA)")
-    lc = p.add_argument_group("observed light curves (models cnn1d_folded, cnn2d_mahabal; tree_baseline on "
-                              "light-curve features)")
+    lc = p.add_argument_group("observed light curves (models cnn1d_folded, cnn2d_mahabal, bigru_features; "
+                              "tree_baseline on light-curve features)")
     lc.add_argument("--lightcurves", metavar="SOURCE",
                     help="'asas' (the built-in ASAS training set with its own labels: --classes asas-8 (default) "
                          "or asas-28; --catalog and the cleaning options are not used), 'simulate:SURVEY' (the "
@@ -475,6 +477,15 @@ def build_parser() -> argparse.ArgumentParser:
     lc.add_argument("--dmdt-norm", choices=DMDT_NORMS, default="stretch", help="cnn2d_mahabal: image normalisation")
     lc.add_argument("--min-points", type=int, default=50,
                     help="fewest usable epochs a band needs (seed 002: 50); stars with none are left out and counted")
+    lc.add_argument("--max-steps", type=int, default=None,
+                    help="bigru_features: sequences longer than this keep every k-th epoch in phase order (counted)")
+    lc.add_argument("--members", type=int, default=1,
+                    help="seed 001's bagging: networks per fold, each on a balanced sub-dataset; probabilities averaged")
+    lc.add_argument("--augment", choices=AUGMENT_MODES, default=None,
+                    help="top up small classes in each sub-dataset with GP draws from the fold's training stars "
+                         "('gp', seed 001's paper) or copies of them ('duplicate', its public code)")
+    lc.add_argument("--bag-per-class", type=int, default=None,
+                    help="stars per class in each sub-dataset (default: the median training-class size)")
     p.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)
     p.set_defaults(func=cmd_train)
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from . import baseline, observed, runs
+from . import bagging, baseline, observed, runs
 from .lightcurves import DMDT_PRESETS, LightCurves
 from .lightcurves.dmdt import NORMS as DMDT_NORMS
 from .errors import ConfigError, RunError, TrainingError
@@ -35,6 +35,7 @@ from .schema import bands, phase_convention, primary_band
 from .training import Arrays, Callback, TrainConfig, fit, predict_proba, preset, seed_everything, select_device
 
 STARS_FILE = "stars.parquet"  # the cleaned stars with their fold: the reference sets of `predict`
+SYNTHETIC_FILE = "synthetic.parquet"  # a bagged run's synthetic stars: fold, bag, id, prototype, label
 #: Models that train on catalogue rows (what the app's Training view offers), and those that read
 #: observed light curves (``cross_validate(..., lightcurves=)``; the tree baseline does either).
 MODEL_CHOICES = (*(m for m in MODELS if MODEL_INPUTS[m] not in observed.KINDS), baseline.MODEL_NAME)
@@ -64,6 +65,14 @@ class CrossValConfig:
     dmdt_preset: str = "crts"
     dmdt_norm: str = "stretch"
     min_points: int = 50
+    #: Seed 001 (``pipeline.bagging``): networks per fold, each on a balanced sub-dataset of
+    #: ``bag_per_class`` stars per class (median class size if None), small classes topped up with
+    #: synthetic curves (``augment``: ``gp`` draws, or ``duplicate`` copies as the seed's code did).
+    members: int = 1
+    augment: str | None = None
+    bag_per_class: int | None = None
+    #: Sequences (``bigru_features``) longer than this keep every k-th epoch in phase order.
+    max_steps: int | None = None
 
     def __post_init__(self):
         if self.model not in MODEL_CHOICES + LIGHTCURVE_MODEL_CHOICES:
@@ -86,6 +95,13 @@ class CrossValConfig:
                               f"{MODEL_INPUTS.get(self.model, '?')} inputs")
         if int(self.min_points) < 10:
             raise ConfigError(f"min_points {self.min_points}; expected at least 10 epochs per band")
+        if self.max_steps is not None and int(self.max_steps) < 2:
+            raise ConfigError(f"max_steps {self.max_steps}; expected at least 2 epochs per sequence, or None")
+        bagging.check_config(self)
+
+    @property
+    def bagged(self) -> bool:
+        return int(self.members) > 1 or self.augment is not None
 
     @property
     def lightcurve_input(self) -> str | None:
@@ -241,7 +257,7 @@ def observed_inputs(config: CrossValConfig, stars: pd.DataFrame, lightcurves: Li
         return None
     return observed.observed_inputs(stars, lightcurves, kind, model=config.model, min_points=config.min_points,
                                     folded_norm=config.folded_norm, dmdt_preset=config.dmdt_preset,
-                                    dmdt_norm=config.dmdt_norm, bands=bands,
+                                    dmdt_norm=config.dmdt_norm, bands=bands, max_steps=config.max_steps,
                                     period_source=period_source or observed.CATALOGUE_PERIOD)
 
 
@@ -317,8 +333,8 @@ def cross_validate(
         run_config["device"] = str(select_device(config.train.device))
         run_config["input_shape"] = tuple(lc_inputs.x.shape[1:])
         run_config["inputs"] = lc_inputs.spec
-        run_config["n_features"] = 0
-        run_config["model_choices"] = model_choices(config.model)
+        run_config["n_features"] = len(lc_inputs.spec["features"])
+        run_config["model_choices"] = model_choices(config.model) + (bagging.CHOICES if config.bagged else [])
     elif config.model in MODELS:
         run_config["device"] = str(select_device(config.train.device))
         run_config["input_shape"] = input_shape(config.model, stars, classes, config.dmdt_mode)
@@ -333,8 +349,10 @@ def cross_validate(
                 curves = model_inputs(config.model, part, part, classes, "reference", config.convention) \
                     if MODEL_INPUTS[config.model] == "lightcurve" else None
                 check_finite(config.model, part, curves, _features(config.model, part), "training stars")
+    if config.bagged:
+        run_config["members"] = int(config.members)
     writer = runs.create(runs_dir, run_config)
-    summaries = []
+    summaries, synthetic, member_scores = [], [], {}
     with writer:
         runs.atomic_write(writer.path / STARS_FILE,
                           lambda h: stars.assign(fold=fold_of, label=stars["label"].astype(str)).to_parquet(h, index=False))
@@ -360,15 +378,33 @@ def cross_validate(
                     x_val = model_inputs(config.model, val, train, classes, config.dmdt_mode, config.convention)
                 if stop is not None and stop.is_set():
                     break
-                train_arrays = Arrays(x_train, y[train_idx], _features(config.model, train))
-                val_arrays = Arrays(x_val, y[val_idx], _features(config.model, val))
-                seed_everything(config.seed + number)
-                model = build_model(config.model, len(classes), run_config["input_shape"],
-                                    n_features=run_config["n_features"])
-                history = fit(model, train_arrays, val_arrays, config.train, callbacks, stop, fold=number)
-                if len(history):
-                    writer.append_history(number, history.to_frame())
-                if history.stopped:
+                if lc_inputs is not None:
+                    f_all = lc_inputs.network_features
+                    f_train, f_val = (None, None) if f_all is None else (f_all[train_idx], f_all[val_idx])
+                else:
+                    f_train, f_val = _features(config.model, train), _features(config.model, val)
+                val_arrays = Arrays(x_val, y[val_idx], f_val)
+                if config.bagged:
+                    sets = bagging.bag_sets(config, train, x_train, f_train, y[train_idx], lightcurves, classes,
+                                            run_config["inputs"]["channels"], config.seed + number)
+                    if stop is not None and stop.is_set():
+                        break
+                    ensemble = bagging.fit_ensemble(config, sets, val_arrays, run_config["input_shape"],
+                                                    run_config["n_features"], classes, callbacks, stop, number,
+                                                    config.seed + 100 * number)
+                    model, history_frame, stopped = ensemble.model, ensemble.history, ensemble.stopped
+                    synthetic.append(ensemble.synthetic.assign(fold=number))
+                    member_scores[str(number)] = [m.to_dict() for m in ensemble.members]
+                else:
+                    seed_everything(config.seed + number)
+                    model = build_model(config.model, len(classes), run_config["input_shape"],
+                                        n_features=run_config["n_features"])
+                    history = fit(model, Arrays(x_train, y[train_idx], f_train), val_arrays, config.train, callbacks,
+                                  stop, fold=number)
+                    history_frame, stopped = history.to_frame(), history.stopped
+                if len(history_frame):
+                    writer.append_history(number, history_frame)
+                if stopped:
                     break
                 proba = predict_proba(model, val_arrays)
                 predictions = _predictions(val["id"], number, y[val_idx], proba, classes)
@@ -378,10 +414,13 @@ def cross_validate(
                 for cb in callbacks:
                     cb.on_fold_end(number, summary)
         done = list(range(1, len(summaries) + 1))
+        if synthetic:  # which training star seeded each synthetic curve, per fold and bag
+            runs.atomic_write(writer.path / SYNTHETIC_FILE,
+                              lambda h: pd.concat(synthetic, ignore_index=True).to_parquet(h, index=False))
         if len(summaries) < len(folds):
             writer.mark_interrupted(f"stopped after {len(summaries)} of {len(folds)} folds")
         else:
-            writer.finish(summarise(summaries, done))
+            writer.finish({**summarise(summaries, done), **({"members": member_scores} if member_scores else {})})
     return CrossValResult(run=runs.open_run(writer.path), summaries=summaries)
 
 
@@ -440,14 +479,18 @@ def _predict_observed(run: runs.Run, stars: pd.DataFrame, lightcurves: LightCurv
                           f"({config['lightcurves']['source']}); pass lightcurves= with the new stars' light curves "
                           "(joined by id)" + (" and give the stars a period column" if config["inputs"]["kind"] == "folded" else ""))
     settings = CrossValConfig(model=config["model"], folded_norm=config["folded_norm"], dmdt_preset=config["dmdt_preset"],
-                              dmdt_norm=config["dmdt_norm"], min_points=config["min_points"])
+                              dmdt_norm=config["dmdt_norm"], min_points=config["min_points"],
+                              max_steps=config.get("max_steps"))
     inputs = observed_inputs(settings, stars.reset_index(drop=True), lightcurves,
                              bands=config["inputs"]["channels"] or None)
-    if tuple(inputs.x.shape[1:]) != tuple(config["input_shape"]):
+    # A sequence's length is the star's own; only its channels must match.
+    compared = slice(-1, None) if config["inputs"]["kind"] == "sequence" else slice(None)
+    if tuple(inputs.x.shape[1:])[compared] != tuple(config["input_shape"])[compared]:
         raise ConfigError(f"run {run.run_id} expects inputs of shape {tuple(config['input_shape'])}; the light curves "
                           f"give {tuple(inputs.x.shape[1:])}")
     models = {fold: run.load_model(fold) for fold in run.folds}
-    proba = sum(predict_proba(models[fold], inputs.x).astype(np.float64) for fold in run.folds) / len(run.folds)
+    proba = sum(predict_proba(models[fold], inputs.x, inputs.network_features).astype(np.float64)
+                for fold in run.folds) / len(run.folds)
     names = np.asarray(run.classes, dtype=object)
     out = pd.DataFrame({"id": inputs.stars["id"].astype(str).to_numpy(), "pred": names[proba.argmax(axis=1)]})
     for k, cls in enumerate(run.classes):

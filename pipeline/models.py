@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
 
 from pipeline.errors import ConfigError
 
@@ -390,6 +391,76 @@ class Cnn2dMahabal(_Classifier):
         super().__init__(ImageEncoder(*input_shape), n_classes)
 
 
+RNN_CHOICES = [
+    "sequence per epoch: phase step (days, scaled by the curve's std), magnitude minus the curve's mean, error",
+    "numeric features standardised on the training fold (the seed's code fed raw period and amplitude)",
+    "padding masked by packed sequences; embedding = last state of each direction of the second BiGRU",
+]
+
+
+def sequence_lengths(x: torch.Tensor) -> torch.Tensor:
+    """Steps before the zero padding of each ``(batch, steps, channels)`` sequence (at least 1)."""
+    real = (x != 0).any(dim=2)
+    return real.sum(dim=1).clamp(min=1)
+
+
+class SequenceEncoder(nn.Module):
+    """BiGRU 128 -> BiGRU 64 -> Dropout -> Dense 128 -> Dropout -> Dense 32: the RNN embedding."""
+
+    def __init__(self, channels: int = 3, dropout: float = 0.4) -> None:
+        super().__init__()
+        self.gru1 = nn.GRU(channels, 128, batch_first=True, bidirectional=True)
+        self.gru2 = nn.GRU(256, 64, batch_first=True, bidirectional=True)
+        self.dense = nn.Sequential(nn.Dropout(dropout), nn.Linear(128, 128), nn.ReLU(), nn.Dropout(dropout),
+                                   nn.Linear(128, 32), nn.ReLU())
+        self.out_features = 32
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        packed = pack_padded_sequence(x.float(), sequence_lengths(x).cpu(), batch_first=True, enforce_sorted=False)
+        sequences, _ = self.gru1(packed)
+        _, last = self.gru2(sequences)  # (2 directions, batch, 64)
+        return self.dense(torch.cat([last[0], last[1]], dim=1))
+
+
+class BiGruFeatures(nn.Module):
+    """``bigru_features``: seed 001's RNN-based multi-input network (its note, section 3.1)::
+
+        sequence (steps, 3) -> BiGRU(128, sequences) -> BiGRU(64) -> Dropout 0.4
+                            -> Dense 128 ReLU -> Dropout 0.4 -> Dense 32 ReLU ----------+
+        features (2)        -> Dense 64 ReLU -> Dense 32 ReLU ---------------------------+-> Dense C
+
+    249,419 parameters for 11 classes and 2 features (PyTorch's GRU keeps two bias vectors per gate,
+    as Keras's ``reset_after=True``, so the counts agree). Padding is masked by packing each sequence
+    to its length (Keras's ``Masking(0)``); the embedding is the second BiGRU's last state of each
+    direction. Input: ``pipeline.lightcurves.sequences``.
+    """
+
+    uses_features = True
+    choices = RNN_CHOICES
+
+    def __init__(self, n_classes: int, n_features: int = 2, channels: int = 3) -> None:
+        super().__init__()
+        if n_features < 1:
+            raise ConfigError(f"bigru_features takes numeric features: n_features must be >= 1, got {n_features}")
+        self.encoder = SequenceEncoder(channels)
+        self.feature_scaling = Standardise((n_features,))
+        self.branch = nn.Sequential(nn.Linear(n_features, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU())
+        self.head = nn.Linear(self.encoder.out_features + 32, n_classes)
+        self.n_classes, self.n_features = n_classes, n_features
+
+    def set_scaling(self, x: torch.Tensor, features: torch.Tensor | None = None) -> None:
+        """Standardise the numeric features as the training fold's are (sequences are scaled per curve)."""
+        if features is not None:
+            self.feature_scaling.fit(features)
+
+    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
+        if features is None or features.ndim != 2 or features.shape[1] != self.n_features:
+            shape = None if features is None else tuple(features.shape)
+            raise ConfigError(f"bigru_features needs features of shape (batch, {self.n_features}); got {shape}")
+        h = torch.cat([self.encoder(x), self.branch(self.feature_scaling(features))], dim=1)
+        return self.head(h)
+
+
 MODELS: dict[str, type] = {
     "cnn_lstm": CnnLstm,
     "cnn_lstm_faithful": CnnLstmFaithful,
@@ -398,11 +469,12 @@ MODELS: dict[str, type] = {
     "cnn2d_features": Cnn2dFeatures,
     "cnn1d_folded": Cnn1dFolded,
     "cnn2d_mahabal": Cnn2dMahabal,
+    "bigru_features": BiGruFeatures,
 }
 
 #: The representation each model reads: from catalogue rows (pipeline.representations) a reconstructed
 #: light curve or a dm-dt image; from observed light curves (pipeline.observed) a phase-folded curve
-#: (``folded``) or a Mahabal dm-dt image (``lc_dmdt``).
+#: (``folded``), a Mahabal dm-dt image (``lc_dmdt``) or the sequence of epochs (``sequence``).
 MODEL_INPUTS: dict[str, str] = {
     "cnn_lstm": "lightcurve",
     "cnn_lstm_faithful": "lightcurve",
@@ -411,6 +483,7 @@ MODEL_INPUTS: dict[str, str] = {
     "cnn2d_features": "dmdt",
     "cnn1d_folded": "folded",
     "cnn2d_mahabal": "lc_dmdt",
+    "bigru_features": "sequence",
 }
 #: Curves ``(1, L)`` and images ``(channels, n_dm, n_dt)``, whatever they are built from.
 CURVE_INPUTS = ("lightcurve", "folded")
@@ -420,7 +493,11 @@ IMAGE_INPUTS = ("dmdt", "lc_dmdt")
 def _check_input_shape(name: str, input_shape: tuple[int, ...]) -> tuple[int, ...]:
     """Reject shapes the network cannot take, saying what it expected (no batch axis)."""
     shape = tuple(int(s) for s in input_shape)
-    if MODEL_INPUTS[name] in CURVE_INPUTS:
+    if MODEL_INPUTS[name] == "sequence":
+        if len(shape) != 2 or shape[0] < 1 or shape[1] != 3:
+            raise ConfigError(f"model {name!r} expects sequences of shape (steps, 3) (phase step, magnitude, "
+                              f"error per epoch), without the batch axis; got {shape}")
+    elif MODEL_INPUTS[name] in CURVE_INPUTS:
         shortest = 16 if MODEL_INPUTS[name] == "folded" else 4  # four poolings need 16 phases
         if len(shape) != 2 or shape[0] != 1 or shape[1] < shortest:
             raise ConfigError(
@@ -436,13 +513,34 @@ def _check_input_shape(name: str, input_shape: tuple[int, ...]) -> tuple[int, ..
     return shape
 
 
+class Ensemble(nn.Module):
+    """Several networks of one kind whose class probabilities are averaged (seed 001's bagging).
+
+    Returns log mean probabilities, so the softmax of :func:`pipeline.training.predict_proba` gives
+    the mean probabilities back and the cross-entropy of a fit would see a proper distribution.
+    """
+
+    def __init__(self, members: list[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.uses_features = getattr(members[0], "uses_features", False)
+        self.n_classes = getattr(members[0], "n_classes", None)
+
+    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
+        proba = torch.stack([torch.softmax(m(x, features).float(), dim=1) for m in self.members]).mean(dim=0)
+        return torch.log(proba.clamp_min(1e-12))
+
+
 def build_model(
-    name: str, n_classes: int, input_shape: tuple[int, ...], n_features: int = 0
+    name: str, n_classes: int, input_shape: tuple[int, ...], n_features: int = 0, members: int = 1
 ) -> nn.Module:
     """Build a registered model by name, checking the input shape and feature count up front.
 
     Plain models ignore ``n_features``; the ``*_features`` models need ``n_features >= 1``.
+    ``members > 1`` builds an :class:`Ensemble` of that many (a bagged run's saved weights).
     """
+    if int(members) > 1:
+        return Ensemble([build_model(name, n_classes, input_shape, n_features) for _ in range(int(members))])
     if name not in MODELS:
         raise ConfigError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
     if int(n_classes) < 2:
@@ -463,7 +561,7 @@ def build_model(
 
 def model_choices(name: str) -> list[str]:
     """What model ``name`` does that the thesis did not say, for a run's config."""
-    shared = SHARED_CHOICES if MODELS[name].make_head is dense_head else []  # seed 002 has its own head
+    shared = SHARED_CHOICES if getattr(MODELS[name], "make_head", None) is dense_head else []  # seeds 001/002: own heads
     return [*shared, *MODELS[name].choices]
 
 

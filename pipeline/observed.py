@@ -1,7 +1,8 @@
 """Model inputs from observed light curves (issue 10, SPEC section 6), for ``pipeline.crossval``.
 
-The models of ``MODEL_INPUTS`` kind ``folded`` (seed 002's phase-folded 1D CNN) and ``lc_dmdt`` (a
-2D-CNN on Mahabal dm-dt images), and the tree baseline on light-curve features, read a star's epochs
+The models of ``MODEL_INPUTS`` kind ``folded`` (seed 002's phase-folded 1D CNN), ``lc_dmdt`` (a
+2D-CNN on Mahabal dm-dt images) and ``sequence`` (seed 001's BiGRU), and the tree baseline on
+light-curve features, read a star's epochs
 rather than its catalogue row. Each input is built from one star's own epochs (and, for folding, its
 ``period`` column) and reads no label and no other star, so inputs are built once for all stars and
 sliced per fold: no fold can see another's validation stars.
@@ -24,6 +25,7 @@ import pandas as pd
 from .errors import ConfigError, TrainingError
 from .lightcurves import LightCurves, dmdt_images, lightcurve_features, phase_curves
 from .lightcurves.folding import MAX_ERR, N_PHASE_POINTS
+from .lightcurves.sequences import sequence_inputs
 
 #: Per-curve normalisations of folded curves (seed 002 leaves it open; its note's best reading is
 #: per-curve): ``zscore`` (mean 0, std 1), ``minmax`` (onto [0, 1], 0 the brightest point), or
@@ -32,7 +34,10 @@ FOLDED_NORMS = ("zscore", "minmax", "none")
 #: Where the tree baseline's numbers come from.
 FEATURE_SOURCES = ("catalog", "lightcurve")
 #: Model input kinds (``pipeline.models.MODEL_INPUTS``) built here; ``features`` is the trees'.
-KINDS = ("folded", "lc_dmdt", "features")
+KINDS = ("folded", "lc_dmdt", "sequence", "features")
+NETWORK_KINDS = ("folded", "lc_dmdt", "sequence")
+#: The numbers seed 001's dense branch reads beside a sequence (period in days, amplitude in mag).
+SEQUENCE_FEATURES = ("period", "amplitude")
 CATALOGUE_PERIOD = "catalogue (the stars' period column)"
 
 
@@ -49,8 +54,17 @@ class ObservedInputs:
     @property
     def spec(self) -> dict:
         """The ``inputs`` entry of a network run's config (what ``predict`` rebuilds)."""
-        return {"kind": self.record["kind"], "channels": self.record.get("channels", []), "features": [],
-                "required": ["id", "period"] if self.record["kind"] == "folded" else ["id"]}
+        kind = self.record["kind"]
+        return {"kind": kind, "channels": self.record.get("channels", []),
+                "features": list(SEQUENCE_FEATURES) if kind == "sequence" else [],
+                "required": ["id", "period"] if kind in ("folded", "sequence") else ["id"]}
+
+    @property
+    def network_features(self) -> np.ndarray | None:
+        """The dense branch's numbers for a network (seed 001's period and amplitude), else None."""
+        if self.record["kind"] != "sequence":
+            return None
+        return self.features[list(SEQUENCE_FEATURES)].to_numpy(np.float32)
 
 
 def usable_epochs(lcs: LightCurves, min_points: int) -> tuple[LightCurves, dict]:
@@ -104,11 +118,12 @@ def lightcurve_table(lcs: LightCurves, min_points: int) -> pd.DataFrame:
 def observed_inputs(stars: pd.DataFrame, lightcurves: LightCurves | None, kind: str, *, model: str,
                     min_points: int, folded_norm: str = "zscore", dmdt_preset: str = "crts",
                     dmdt_norm: str = "stretch", bands: list[str] | None = None,
-                    period_source: str = CATALOGUE_PERIOD) -> ObservedInputs:
+                    period_source: str = CATALOGUE_PERIOD, max_steps: int | None = None) -> ObservedInputs:
     """``kind``'s input for every star of ``stars`` that has a usable light curve in ``lightcurves``.
 
     ``bands`` fixes the dm-dt channels (a run's recorded ones when predicting); by default they are
-    the bands with usable epochs, in name order. Raises ConfigError when no star is left.
+    the bands with usable epochs, in name order. ``max_steps`` thins longer sequences (reported).
+    Raises ConfigError when no star is left.
     """
     if lightcurves is None:
         raise ConfigError(f"model {model!r} reads observed light curves: pass lightcurves= (a LightCurves "
@@ -128,11 +143,23 @@ def observed_inputs(stars: pd.DataFrame, lightcurves: LightCurves | None, kind: 
               "min_points": int(min_points),
               "usable_epochs": f"finite time, mag, err; 0 < err < {MAX_ERR:g}; one epoch per repeated time; "
                                f"bands with >= {min_points} such epochs", **cut}
-    if kind == "folded":
+    if kind in ("folded", "sequence"):
         period = pd.to_numeric(stars["period"], errors="coerce") if "period" in stars else pd.Series(np.nan, stars.index)
         has_period = (np.isfinite(period) & (period > 0)).to_numpy()
         dropped["no_period"] = int((usable.to_numpy() & ~has_period).sum())
         usable &= has_period
+    if kind == "sequence":
+        keep = usable.to_numpy()
+        seqs = sequence_inputs(curves, dict(zip(ids[keep], period[keep])), list(ids[keep]), max_steps=max_steps)
+        x = seqs.x
+        features = pd.DataFrame({"period": period[keep].to_numpy(np.float64), "amplitude": seqs.amplitudes})
+        record.update(period_source=period_source, max_steps=max_steps, thinned=seqs.report["thinned"],
+                      longest=int(seqs.lengths.max()), feature_names=list(SEQUENCE_FEATURES),
+                      sequence="per epoch of the phase-sorted curve: phase step (days, scaled by the curve's std "
+                               "of steps), magnitude minus the curve's mean, error; zero-padded at the end",
+                      band="per star, the band with the most usable epochs",
+                      amplitude="5-95 percentile range of the sequence's magnitudes")
+    elif kind == "folded":
         folded = phase_curves(curves.subset(ids[usable]), dict(zip(ids[usable], period[usable])),
                               n_points=N_PHASE_POINTS, min_points=min_points)
         dropped["too_few_after_clipping"] = int(usable.sum()) - len(folded.ids)

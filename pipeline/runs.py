@@ -415,6 +415,7 @@ class Run:
             len(self.classes),
             tuple(self.config["input_shape"]),
             int(self.config.get("n_features") or 0),
+            members=int(self.config.get("members") or 1),
         )
         try:
             state = torch.load(path, weights_only=True, map_location="cpu")

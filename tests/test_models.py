@@ -13,7 +13,7 @@ from pipeline.models import (
     count_parameters,
 )
 
-SHAPES = {"lightcurve": (1, 360), "dmdt": (5, 11, 22), "folded": (1, 512), "lc_dmdt": (2, 22, 24)}
+SHAPES = {"lightcurve": (1, 360), "dmdt": (5, 11, 22), "folded": (1, 512), "lc_dmdt": (2, 22, 24), "sequence": (40, 3)}
 
 
 def test_cnn_lstm_has_thesis_parameter_count():
@@ -26,8 +26,8 @@ def test_cnn2d_has_thesis_parameter_count():
 
 def test_registry_and_inputs_agree():
     assert set(MODELS) == set(MODEL_INPUTS) == {"cnn_lstm", "cnn_lstm_faithful", "cnn2d", "cnn_lstm_features",
-                                                "cnn2d_features", "cnn1d_folded", "cnn2d_mahabal"}
-    assert set(MODEL_INPUTS.values()) == {"lightcurve", "dmdt", "folded", "lc_dmdt"}
+                                                "cnn2d_features", "cnn1d_folded", "cnn2d_mahabal", "bigru_features"}
+    assert set(MODEL_INPUTS.values()) == {"lightcurve", "dmdt", "folded", "lc_dmdt", "sequence"}
     assert MODELS["cnn_lstm"] is CnnLstm and MODELS["cnn2d"] is Cnn2d
     for name, cls in MODELS.items():
         assert cls.uses_features == name.endswith("_features")
@@ -38,8 +38,11 @@ def test_registry_and_inputs_agree():
 def test_output_shapes(name, n_classes):
     shape = SHAPES[MODEL_INPUTS[name]]
     model = build_model(name, n_classes, shape, n_features=4).eval()
+    x = torch.randn(3, *shape)
+    if MODEL_INPUTS[name] == "sequence":
+        x[..., 2] = x[..., 2].abs() + 0.01  # errors are positive; a zero row would be padding
     with torch.no_grad():
-        out = model(torch.randn(3, *shape), torch.randn(3, 4))
+        out = model(x, torch.randn(3, 4))
     assert out.shape == (3, n_classes)
     assert torch.isfinite(out).all()
 

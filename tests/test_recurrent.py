@@ -11,7 +11,7 @@ from pipeline.errors import ConfigError
 from pipeline.lightcurves import LightCurves
 from pipeline.lightcurves.sequences import sequence_inputs
 from pipeline.models import count_parameters
-from pipeline.recurrent import BiGruFeatures, sequence_lengths
+from pipeline.models import BiGruFeatures, sequence_lengths
 from pipeline.training import Arrays, TrainConfig, fit
 
 
