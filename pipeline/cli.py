@@ -263,7 +263,9 @@ def training_stars(args: argparse.Namespace, config):
             return stars, classes, None, run_info
         lightcurves = catalogue_lightcurves(source, stars, args.seed)
     run_info["lightcurve_source"] = source
-    if config.lightcurve_input == "folded" and (args.find_periods or source == "asas"):
+    from .observed import PERIOD_KINDS
+
+    if config.lightcurve_input in PERIOD_KINDS and (args.find_periods or source == "asas"):
         stars, run_info["period_source"] = found_periods(stars, lightcurves)
     return stars, classes, lightcurves, run_info
 
@@ -368,7 +370,9 @@ def cmd_predict(args) -> int:
                               "with the catalogue stars' light curves")
         stars = load_catalog(args.catalog)
         lightcurves = catalogue_lightcurves(args.lightcurves, stars, args.seed)
-        if args.find_periods and run.config["inputs"]["kind"] == "folded":
+        from .observed import PERIOD_KINDS
+
+        if args.find_periods and run.config["inputs"]["kind"] in PERIOD_KINDS:
             stars, _ = found_periods(stars, lightcurves)
         out = predict(run, stars, lightcurves=lightcurves)
         dropped = {k: v for k, v in out.attrs["dropped"].items() if v}

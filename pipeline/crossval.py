@@ -477,7 +477,7 @@ def _predict_observed(run: runs.Run, stars: pd.DataFrame, lightcurves: LightCurv
     if lightcurves is None:
         raise ConfigError(f"run {run.run_id} ({config['model']}) was trained on observed light curves "
                           f"({config['lightcurves']['source']}); pass lightcurves= with the new stars' light curves "
-                          "(joined by id)" + (" and give the stars a period column" if config["inputs"]["kind"] == "folded" else ""))
+                          "(joined by id)" + (" and give the stars a period column" if config["inputs"]["kind"] in observed.PERIOD_KINDS else ""))
     settings = CrossValConfig(model=config["model"], folded_norm=config["folded_norm"], dmdt_preset=config["dmdt_preset"],
                               dmdt_norm=config["dmdt_norm"], min_points=config["min_points"],
                               max_steps=config.get("max_steps"))

@@ -36,6 +36,8 @@ FEATURE_SOURCES = ("catalog", "lightcurve")
 #: Model input kinds (``pipeline.models.MODEL_INPUTS``) built here; ``features`` is the trees'.
 KINDS = ("folded", "lc_dmdt", "sequence", "features")
 NETWORK_KINDS = ("folded", "lc_dmdt", "sequence")
+#: Kinds built at each star's period (its ``period`` column).
+PERIOD_KINDS = ("folded", "sequence")
 #: The numbers seed 001's dense branch reads beside a sequence (period in days, amplitude in mag).
 SEQUENCE_FEATURES = ("period", "amplitude")
 CATALOGUE_PERIOD = "catalogue (the stars' period column)"
@@ -57,7 +59,7 @@ class ObservedInputs:
         kind = self.record["kind"]
         return {"kind": kind, "channels": self.record.get("channels", []),
                 "features": list(SEQUENCE_FEATURES) if kind == "sequence" else [],
-                "required": ["id", "period"] if kind in ("folded", "sequence") else ["id"]}
+                "required": ["id", "period"] if kind in PERIOD_KINDS else ["id"]}
 
     @property
     def network_features(self) -> np.ndarray | None:
@@ -143,7 +145,7 @@ def observed_inputs(stars: pd.DataFrame, lightcurves: LightCurves | None, kind: 
               "min_points": int(min_points),
               "usable_epochs": f"finite time, mag, err; 0 < err < {MAX_ERR:g}; one epoch per repeated time; "
                                f"bands with >= {min_points} such epochs", **cut}
-    if kind in ("folded", "sequence"):
+    if kind in PERIOD_KINDS:
         period = pd.to_numeric(stars["period"], errors="coerce") if "period" in stars else pd.Series(np.nan, stars.index)
         has_period = (np.isfinite(period) & (period > 0)).to_numpy()
         dropped["no_period"] = int((usable.to_numpy() & ~has_period).sum())
@@ -154,7 +156,7 @@ def observed_inputs(stars: pd.DataFrame, lightcurves: LightCurves | None, kind: 
         x = seqs.x
         features = pd.DataFrame({"period": period[keep].to_numpy(np.float64), "amplitude": seqs.amplitudes})
         record.update(period_source=period_source, max_steps=max_steps, thinned=seqs.report["thinned"],
-                      longest=int(seqs.lengths.max()), feature_names=list(SEQUENCE_FEATURES),
+                      longest=int(seqs.lengths.max(initial=0)), feature_names=list(SEQUENCE_FEATURES),
                       sequence="per epoch of the phase-sorted curve: phase step (days, scaled by the curve's std "
                                "of steps), magnitude minus the curve's mean, error; zero-padded at the end",
                       band="per star, the band with the most usable epochs",
