@@ -16,7 +16,7 @@ from pipeline.catalogs import read_ogle3
 from pipeline.crossval import CrossValConfig, cross_validate, predict
 from pipeline.lightcurves import simulate
 from pipeline.models import SHARED_CHOICES, build_model, count_parameters, model_choices
-from pipeline.observed import normalise_curves
+from pipeline.observed import catalogue_lightcurves, normalise_curves
 from pipeline.runs import open_run
 from pipeline.training import Arrays, fit, preset
 from tests.ogle_files import star_rows, write_ogle3
@@ -121,6 +121,10 @@ def test_light_curve_models_say_what_they_need(cleaned, observed, tmp_path):
         cross_validate(cleaned.data, cleaned.classes, CrossValConfig(model="cnn2d_mahabal", folds=2), tmp_path,
                        lightcurves=dataclasses.replace(observed, data=others))
     assert not list(tmp_path.iterdir())  # refused before any run was made
+    with pytest.raises(ConfigError, match=r"unknown survey 'tess'; expected simulate: followed by one of ogle3, ztf"):
+        catalogue_lightcurves("simulate:tess", cleaned.data, seed=0)
+    with pytest.raises(ConfigError, match="'asas' brings its own stars and labels"):
+        catalogue_lightcurves("asas", cleaned.data, seed=0)
 
 
 def test_cli_trains_on_simulated_and_on_light_curve_files(tmp_path, cleaned, observed):
