@@ -30,8 +30,8 @@ def budget(config: dict) -> str:
     train, base = config.get("train", {}), PRESETS.get(name)
     if base is None:
         return name
-    changed = [f"{train[k]:g} {label}" for k, label in (("epochs", "epochs"), ("batch_size", "batch"), ("lr", "lr"))
-               if k in train and train[k] != getattr(base, k)]
+    changed = [text.format(train[k]) for k, text in (("epochs", "{:g} epochs"), ("batch_size", "batch {:g}"),
+                                                   ("lr", "lr {:g}")) if k in train and train[k] != getattr(base, k)]
     return ", ".join([name, *changed])
 
 
