@@ -13,7 +13,7 @@ import torch
 
 from pipeline import CleaningConfig, ConfigError, clean
 from pipeline.catalogs import read_ogle3
-from pipeline.crossval import CrossValConfig, cross_validate, predict
+from pipeline.crossval import CrossValConfig, cross_validate, predict, prediction_stars
 from pipeline.lightcurves import simulate
 from pipeline.models import SHARED_CHOICES, build_model, count_parameters, model_choices
 from pipeline.observed import catalogue_lightcurves, normalise_curves
@@ -105,6 +105,8 @@ def test_cross_validation_on_simulated_light_curves(cleaned, observed, tmp_path,
     np.testing.assert_allclose(probabilities[[f"p_{c}" for c in cleaned.classes]].sum(axis=1), 1, rtol=1e-5)
     with pytest.raises(ConfigError, match="trained on observed light curves.*pass lightcurves="):
         predict(run, new)
+    with pytest.raises(ConfigError, match=r"reads observed light curves, not catalogue columns"):
+        prediction_stars(run, new, "new stars")
 
 
 def test_light_curve_models_say_what_they_need(cleaned, observed, tmp_path):
