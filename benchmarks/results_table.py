@@ -7,6 +7,7 @@ import sys
 import pandas as pd
 
 from pipeline.runs import list_runs, open_run
+from pipeline.training import PRESETS
 
 #: Row names, in the table's order within each class preset.
 NAMES = {
@@ -17,21 +18,35 @@ NAMES = {
     "cnn_lstm": "CNN-LSTM (thesis), light curve",
     "cnn_lstm_features": "CNN-LSTM + catalogue branch",
     "leak": "2D-CNN, **thesis dm-dt (leaks the label)**",
+    "cnn1d_folded": "1D CNN (seed 002), folded light curve",
+    "cnn2d_mahabal": "2D-CNN, Mahabal dm-dt of the light curve",
 }
 PRESET_ORDER = ("ogle-5", "ogle-10", "ztf-5", "ztf-10", "asas-8", "asas-28")
+
+
+def budget(config: dict) -> str:
+    """The training preset, with the settings the run changed from it (``seed002, 40 epochs``)."""
+    name = config.get("preset", "-")
+    train, base = config.get("train", {}), PRESETS.get(name)
+    if base is None:
+        return name
+    changed = [text.format(train[k]) for k, text in (("epochs", "{:g} epochs"), ("batch_size", "batch {:g}"),
+                                                   ("lr", "lr {:g}")) if k in train and train[k] != getattr(base, k)]
+    return ", ".join([name, *changed])
 
 
 def row(run) -> dict:
     config = run.config
     folds = pd.DataFrame(run.metrics["folds"]).set_index("fold")
     kind = "leak" if config.get("leaks_label") else config["model"]
-    if str(config.get("inputs", "")).startswith("light-curve features"):  # benchmarks.asas
+    # light-curve features: config "features" (cross_validate), or the "inputs" text of older benchmarks.asas runs
+    if config.get("features") == "lightcurve" or str(config.get("inputs", "")).startswith("light-curve features"):
         kind += "_lightcurves"
     minutes = (pd.Timestamp(run.status["ended"]) - pd.Timestamp(run.status["started"])).total_seconds() / 60
     return {
         "classes": config.get("label_map"),
         "model": NAMES.get(kind, kind),
-        "preset": config.get("preset", "-") if config["model"] != "tree_baseline" else "-",
+        "preset": budget(config) if config["model"] != "tree_baseline" else "-",
         "accuracy": f"{folds.loc['mean', 'accuracy']:.4f} ± {folds.loc['std', 'accuracy']:.4f}",
         "weighted F1": f"{folds.loc['mean', 'weighted_f1']:.4f}",
         "macro F1": f"{folds.loc['mean', 'macro_f1']:.4f}",

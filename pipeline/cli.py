@@ -242,6 +242,8 @@ def training_stars(args: argparse.Namespace, config):
     Folded curves take the catalogue's period, or Lomb-Scargle's with ``--find-periods`` (always for
     ``asas``, which has none).
     """
+    from . import observed
+
     source = args.lightcurves
     if source == "asas":
         from .lightcurves.asas import CITATION, asas_stars
@@ -261,38 +263,11 @@ def training_stars(args: argparse.Namespace, config):
         run_info = {"catalog": str(args.catalog), "label_map": cleaning.label_map_name, "cleaning": cleaning.to_dict()}
         if source is None:
             return stars, classes, None, run_info
-        lightcurves = catalogue_lightcurves(source, stars, args.seed)
+        lightcurves = observed.catalogue_lightcurves(source, stars, args.seed)
     run_info["lightcurve_source"] = source
-    from .observed import PERIOD_KINDS
-
-    if config.lightcurve_input in PERIOD_KINDS and (args.find_periods or source == "asas"):
-        stars, run_info["period_source"] = found_periods(stars, lightcurves)
+    if config.lightcurve_input in observed.PERIOD_KINDS and (args.find_periods or source == "asas"):
+        stars, run_info["period_source"] = observed.found_periods(stars, lightcurves)
     return stars, classes, lightcurves, run_info
-
-
-def catalogue_lightcurves(source: str, stars, seed: int):
-    """``--lightcurves simulate:SURVEY`` (``stars`` observed, seeded) or a PATH, for catalogue stars."""
-    from .lightcurves import SURVEYS, read_lightcurves, simulate
-
-    if source == "asas":
-        raise ConfigError("--lightcurves asas brings its own stars and labels; it does not go with --catalog")
-    if source.startswith("simulate:"):
-        survey = source.split(":", 1)[1]
-        if survey not in SURVEYS:
-            raise ConfigError(f"--lightcurves {source}: unknown survey {survey!r}; expected simulate: followed by "
-                              f"one of {', '.join(SURVEYS)}")
-        return simulate(stars, survey=survey, seed=seed)
-    return read_lightcurves(source)
-
-
-def found_periods(stars, lightcurves):
-    """``stars`` with ``period`` replaced by the Lomb-Scargle period of their light curves (NaN where none
-    was found), and where the period came from, for the run's config."""
-    from .lightcurves import find_periods
-
-    found = find_periods(lightcurves.subset(stars["id"]))
-    stars = stars.drop(columns="period", errors="ignore").merge(found[["id", "period"]], on="id", how="left")
-    return stars, f"found: {found.attrs['method']} (pipeline.lightcurves.find_periods)"
 
 
 def _interrupt(stop: threading.Event, received: list[int]):
@@ -356,6 +331,7 @@ def cmd_report(args) -> int:
 
 def cmd_predict(args) -> int:
     from .cleaning import usable
+    from . import observed
     from .crossval import predict, prediction_stars, reads_lightcurves
     from .runs import open_run
 
@@ -369,11 +345,9 @@ def cmd_predict(args) -> int:
                               f"({run.config['lightcurves']['source']}); add --lightcurves simulate:SURVEY or a PATH "
                               "with the catalogue stars' light curves")
         stars = load_catalog(args.catalog)
-        lightcurves = catalogue_lightcurves(args.lightcurves, stars, args.seed)
-        from .observed import PERIOD_KINDS
-
-        if args.find_periods and run.config["inputs"]["kind"] in PERIOD_KINDS:
-            stars, _ = found_periods(stars, lightcurves)
+        lightcurves = observed.catalogue_lightcurves(args.lightcurves, stars, args.seed)
+        if args.find_periods and run.config["inputs"]["kind"] in observed.PERIOD_KINDS:
+            stars, _ = observed.found_periods(stars, lightcurves)
         out = predict(run, stars, lightcurves=lightcurves)
         dropped = {k: v for k, v in out.attrs["dropped"].items() if v}
         if dropped:

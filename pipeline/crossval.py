@@ -515,6 +515,9 @@ def prediction_stars(run: runs.Run, catalog: pd.DataFrame, what: str) -> pd.Data
     """``catalog`` reduced to the columns ``run``'s inputs read, in its recorded order (see
     :func:`ordered_inputs`), so that checks of the new stars see exactly the bands the model does."""
     _check_predictable(run)
+    if reads_lightcurves(run):
+        raise ConfigError(f"run {run.run_id} ({run.config['model']}) reads observed light curves, not catalogue "
+                          "columns: call predict(run, stars, lightcurves=...) with the stars' light curves")
     return ordered_inputs(run_inputs(run, read_stars(run.path)), catalog, what)
 
 

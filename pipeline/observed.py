@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, TrainingError
-from .lightcurves import LightCurves, dmdt_images, lightcurve_features, phase_curves
+from .lightcurves import (SURVEYS, LightCurves, dmdt_images, find_periods, lightcurve_features, phase_curves,
+                          read_lightcurves, simulate)
 from .lightcurves.folding import MAX_ERR, N_PHASE_POINTS
 from .lightcurves.sequences import sequence_inputs
 
@@ -203,3 +204,26 @@ def observed_inputs(stars: pd.DataFrame, lightcurves: LightCurves | None, kind: 
                             "finite; expected finite magnitudes and times")
     record["n_stars"] = len(kept)
     return ObservedInputs(kept, x, features, record)
+
+
+def catalogue_lightcurves(source: str, stars: pd.DataFrame, seed: int) -> LightCurves:
+    """Light curves of catalogue ``stars`` named as the CLI's ``--lightcurves`` does: ``simulate:SURVEY``
+    (``stars`` observed with SURVEY's cadence and noise, seeded) or a file or folder PATH."""
+    if source == "asas":
+        raise ConfigError("light-curve source 'asas' brings its own stars and labels "
+                          "(pipeline.lightcurves.asas.asas_stars); it does not go with a catalogue")
+    if source.startswith("simulate:"):
+        survey = source.split(":", 1)[1]
+        if survey not in SURVEYS:
+            raise ConfigError(f"light-curve source {source!r}: unknown survey {survey!r}; expected simulate: followed by "
+                              f"one of {', '.join(SURVEYS)}")
+        return simulate(stars, survey=survey, seed=seed)
+    return read_lightcurves(source)
+
+
+def found_periods(stars: pd.DataFrame, lightcurves: LightCurves) -> tuple[pd.DataFrame, str]:
+    """``stars`` with ``period`` replaced by the Lomb-Scargle period of their light curves (NaN where none
+    was found), and where the period came from, for the run's config."""
+    found = find_periods(lightcurves.subset(stars["id"]))
+    stars = stars.drop(columns="period", errors="ignore").merge(found[["id", "period"]], on="id", how="left")
+    return stars, f"found: {found.attrs['method']} (pipeline.lightcurves.find_periods)"

@@ -13,10 +13,10 @@ import torch
 
 from pipeline import CleaningConfig, ConfigError, clean
 from pipeline.catalogs import read_ogle3
-from pipeline.crossval import CrossValConfig, cross_validate, predict
+from pipeline.crossval import CrossValConfig, cross_validate, predict, prediction_stars
 from pipeline.lightcurves import simulate
 from pipeline.models import SHARED_CHOICES, build_model, count_parameters, model_choices
-from pipeline.observed import normalise_curves
+from pipeline.observed import catalogue_lightcurves, normalise_curves
 from pipeline.runs import open_run
 from pipeline.training import Arrays, fit, preset
 from tests.ogle_files import star_rows, write_ogle3
@@ -105,6 +105,8 @@ def test_cross_validation_on_simulated_light_curves(cleaned, observed, tmp_path,
     np.testing.assert_allclose(probabilities[[f"p_{c}" for c in cleaned.classes]].sum(axis=1), 1, rtol=1e-5)
     with pytest.raises(ConfigError, match="trained on observed light curves.*pass lightcurves="):
         predict(run, new)
+    with pytest.raises(ConfigError, match=r"reads observed light curves, not catalogue columns"):
+        prediction_stars(run, new, "new stars")
 
 
 def test_light_curve_models_say_what_they_need(cleaned, observed, tmp_path):
@@ -121,6 +123,10 @@ def test_light_curve_models_say_what_they_need(cleaned, observed, tmp_path):
         cross_validate(cleaned.data, cleaned.classes, CrossValConfig(model="cnn2d_mahabal", folds=2), tmp_path,
                        lightcurves=dataclasses.replace(observed, data=others))
     assert not list(tmp_path.iterdir())  # refused before any run was made
+    with pytest.raises(ConfigError, match=r"unknown survey 'tess'; expected simulate: followed by one of ogle3, ztf"):
+        catalogue_lightcurves("simulate:tess", cleaned.data, seed=0)
+    with pytest.raises(ConfigError, match="'asas' brings its own stars and labels"):
+        catalogue_lightcurves("asas", cleaned.data, seed=0)
 
 
 def test_cli_trains_on_simulated_and_on_light_curve_files(tmp_path, cleaned, observed):
