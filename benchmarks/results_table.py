@@ -20,6 +20,7 @@ NAMES = {
     "leak": "2D-CNN, **thesis dm-dt (leaks the label)**",
     "cnn1d_folded": "1D CNN (seed 002), folded light curve",
     "cnn2d_mahabal": "2D-CNN, Mahabal dm-dt of the light curve",
+    "bigru_features": "BiGRU + period/amplitude branch (seed 001), light-curve sequence",
 }
 PRESET_ORDER = ("ogle-5", "ogle-10", "ztf-5", "ztf-10", "asas-8", "asas-28")
 
@@ -32,6 +33,10 @@ def budget(config: dict) -> str:
         return name
     changed = [text.format(train[k]) for k, text in (("epochs", "{:g} epochs"), ("batch_size", "batch {:g}"),
                                                    ("lr", "lr {:g}")) if k in train and train[k] != getattr(base, k)]
+    if int(config.get("members") or 1) > 1:  # seed 001's bagging: the epochs are per member
+        changed.append(f"{config['members']} members")
+    if config.get("augment"):
+        changed.append(f"{config['augment']} augmentation")
     return ", ".join([name, *changed])
 
 
