@@ -16,6 +16,7 @@ NAMES = {
     "cnn2d_features": "2D-CNN + catalogue branch, reference dm-dt",
     "cnn_lstm": "CNN-LSTM (thesis), light curve",
     "cnn_lstm_features": "CNN-LSTM + catalogue branch",
+    "se_resnet": "SE-ResNet (seed 004), reference dm-dt",
     "leak": "2D-CNN, **thesis dm-dt (leaks the label)**",
 }
 PRESET_ORDER = ("ogle-5", "ogle-10", "ztf-5", "ztf-10", "asas-8", "asas-28")
