@@ -100,7 +100,7 @@ def reliability_plot(cal: Calibration) -> hv.Overlay:
     diagonal = hv.Curve([(0, 0), (1, 1)], "confidence", "accuracy", label="perfectly calibrated").opts(
         color="grey", line_dash="dashed")
     return (bars * dots * diagonal).opts(
-        width=480, height=520, xlim=(0, 1), ylim=(0, 1.01), legend_position="bottom",
+        width=480, height=520, xlim=(0, 1.01), ylim=(0, 1.01), legend_position="bottom",
         xlabel="confidence (probability of the predicted class)", ylabel="accuracy",
         title=f"Reliability (ECE {cal.ece:.3f})")
 
