@@ -287,7 +287,7 @@ def print_probability_scores(predictions: pd.DataFrame, classes: list[str]) -> N
     else:
         folds = list(roc.fold_macro_auc.values())
         spread = f" ± {np.std(folds, ddof=1):.4f}" if len(folds) > 1 else ""
-        print(f"  {'macro':<24} {roc.macro_auc:.4f}  (per fold {np.mean(folds):.4f}{spread}, {len(folds)} folds)")
+        print(f"  {'macro':<24} {roc.macro_auc:.4f}  (per fold {np.mean(folds):.4f}{spread}, {len(folds)} fold{'s' if len(folds) != 1 else ''})")
     print(f"expected calibration error ({len(cal.bins)} of {N_CALIBRATION_BINS} confidence bins occupied): "
           f"{cal.ece:.4f}")
 
