@@ -21,6 +21,7 @@ rows=(
   "--classes ogle-5 --model cnn2d --dmdt-mode thesis --preset quick"
   "--classes ogle-10 --model cnn2d --preset quick"
   "--classes ogle-10 --model cnn2d --dmdt-mode thesis --preset quick"
+  "--classes ogle-10 --model se_resnet --preset quick"
 )
 skip=${SKIP:-0}  # rows already done (to resume)
 for row in "${rows[@]:$skip}"; do

@@ -17,6 +17,7 @@ NAMES = {
     "cnn2d_features": "2D-CNN + catalogue branch, reference dm-dt",
     "cnn_lstm": "CNN-LSTM (thesis), light curve",
     "cnn_lstm_features": "CNN-LSTM + catalogue branch",
+    "se_resnet": "SE-ResNet (seed 004), reference dm-dt",
     "leak": "2D-CNN, **thesis dm-dt (leaks the label)**",
     "cnn1d_folded": "1D CNN (seed 002), folded light curve",
     "cnn2d_mahabal": "2D-CNN, Mahabal dm-dt of the light curve",

@@ -311,7 +311,27 @@ def print_report(run) -> None:
         print(pd.DataFrame(metrics["confusion_mean"], index=run.classes, columns=run.classes).to_string())
         print("\nrow-normalised")
         print(pd.DataFrame(metrics["confusion_normalised"], index=run.classes, columns=run.classes).to_string())
+    print_probability_scores(preds, run.classes)
     print(f"\nrun directory: {run.path}")
+
+
+def print_probability_scores(predictions: pd.DataFrame, classes: list[str]) -> None:
+    """One-vs-rest AUC per class and macro, and the expected calibration error, of the pooled
+    out-of-fold probabilities."""
+    from .probability_metrics import N_CALIBRATION_BINS, calibration, roc_summary
+
+    roc, cal = roc_summary(predictions, classes), calibration(predictions, classes)
+    print("\none-vs-rest ROC AUC (all validated stars pooled)")
+    for name in classes:
+        print(f"  {name:<24} {roc.auc[name]:.4f}" if name in roc.auc else f"  {name:<24} -  ({roc.undefined[name]})")
+    if roc.macro_auc is None:
+        print(f"  {'macro':<24} -  (no class has both positives and negatives)")
+    else:
+        folds = list(roc.fold_macro_auc.values())
+        spread = f" ± {np.std(folds, ddof=1):.4f}" if len(folds) > 1 else ""
+        print(f"  {'macro':<24} {roc.macro_auc:.4f}  (per fold {np.mean(folds):.4f}{spread}, {len(folds)} fold{'s' if len(folds) != 1 else ''})")
+    print(f"expected calibration error ({len(cal.bins)} of {N_CALIBRATION_BINS} confidence bins occupied): "
+          f"{cal.ece:.4f}")
 
 
 def cmd_runs(args) -> int:

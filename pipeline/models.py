@@ -46,6 +46,20 @@ MAHABAL_CHOICES = [
     "the thesis's 2D-CNN encoder on a Mahabal et al. 2017 dm-dt image, one channel per band ('same' padding)",
     "input scaling: one scalar standardisation fitted on the training fold",
 ]
+SE_RESNET_CHOICES = [
+    "SE-ResNet (seed 004's ResNet50-GQS residual unit, scaled down for 11 x 22 to 26 x 26 dm-dt images): "
+    "stem Conv3x3(32) stride 1 + BN + ReLU instead of the 4x4 stride-4 patchify (an 11 x 22 image already "
+    "has 242 positions, the paper's 50 x 50 cut-out has 169 after its stem); 3 stages instead of 4, "
+    "2 units each instead of [3, 4, 6, 3], widths 32/64/128 (a third of 96/192/384; outputs 4x: 128/256/512), "
+    "strides 1/2/2 (11 x 22 -> 11 x 22 -> 6 x 11 -> 3 x 6; 26 x 26 -> 26 -> 13 -> 7): about 8,000 training "
+    "images per fold instead of 25,402, trained for minutes on CPU",
+    "unit as the note's best reading of Table 2 / Fig. 8: Conv3x3(C, stride s) BN, Conv1x1(4C) ReLU, "
+    "Conv1x1(4C), SE; shortcut identity or Conv1x1(4C, stride s) + BN; ReLU after the addition "
+    "(not stated in the paper, as in ResNet)",
+    "squeeze-and-excitation: global average pool, Linear(4C, 4C/r) ReLU Linear(4C/r, 4C) sigmoid; "
+    "reduction ratio r = 16 (not stated in the paper; the SE paper's default)",
+    "classifier: global average pool and one Linear layer, as the paper (not the thesis's 1024-512 head)",
+]
 FEATURE_CHOICES = [
     "catalogue features: missing values imputed with the training fold's median, plus one missing-value "
     "indicator per feature; then standardised on the training fold",
@@ -166,6 +180,90 @@ class FoldedEncoder(nn.Module):
         return self.conv(x)
 
 
+class SqueezeExcitation(nn.Module):
+    """Channel attention (Hu et al. 2018): rescale each channel by a gate learned from the channel means.
+
+    ``ratio`` is the reduction r of the bottleneck ``channels -> channels // r -> channels`` (at least 1 wide).
+    """
+
+    def __init__(self, channels: int, ratio: int = 16) -> None:
+        super().__init__()
+        hidden = max(1, channels // int(ratio))
+        self.gate = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(channels, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, channels),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gate(x)[:, :, None, None]
+
+
+class SEResidualUnit(nn.Module):
+    """Seed 004's ResNet50-GQS unit (Table 2 / Fig. 8, the note's best reading):
+    ``Conv3x3(C, stride) BN -> Conv1x1(4C) ReLU -> Conv1x1(4C) -> SE``, added to the shortcut
+    (identity, or ``Conv1x1(4C, stride) BN`` when the shape changes), then ReLU."""
+
+    expansion = 4
+
+    def __init__(self, in_channels: int, width: int, stride: int = 1, se_ratio: int = 16) -> None:
+        super().__init__()
+        out = width * self.expansion
+        self.residual = nn.Sequential(
+            nn.Conv2d(in_channels, width, kernel_size=3, stride=stride, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.Conv2d(width, out, kernel_size=1),
+            nn.ReLU(),
+            nn.Conv2d(out, out, kernel_size=1),
+            SqueezeExcitation(out, se_ratio),
+        )
+        self.shortcut = (
+            nn.Identity()
+            if stride == 1 and in_channels == out
+            else nn.Sequential(nn.Conv2d(in_channels, out, kernel_size=1, stride=stride, bias=False),
+                               nn.BatchNorm2d(out))
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.residual(x) + self.shortcut(x))
+
+
+class SEResNetEncoder(nn.Module):
+    """Seed 004's SE-ResNet scaled to dm-dt images: a stride-1 3x3 stem, then one stage per entry of
+    ``widths`` (``units`` residual units each; the first unit of every stage after the first halves
+    the image), then global average pooling. Any ``(channels, n_dm, n_dt)`` image with sides >= 4
+    fits; the output is ``4 * widths[-1]`` numbers whatever the image size."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        widths: tuple[int, ...] = (32, 64, 128),
+        units: int = 2,
+        se_ratio: int = 16,
+    ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_channels, widths[0], kernel_size=3, padding=1, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(),
+        ]
+        channels = widths[0]
+        for stage, width in enumerate(widths):
+            for unit in range(units):
+                stride = 2 if stage > 0 and unit == 0 else 1
+                layers.append(SEResidualUnit(channels, width, stride, se_ratio))
+                channels = width * SEResidualUnit.expansion
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        self.net = nn.Sequential(*layers)
+        self.out_features = channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
 class Standardise(nn.Module):
     """``(x - mean) / scale`` with ``mean``/``scale`` buffers set from the training split only.
 
@@ -248,6 +346,11 @@ def dense_head(in_features: int, n_classes: int) -> nn.Sequential:
         nn.ReLU(),
         nn.Linear(512, n_classes),
     )
+
+
+def linear_head(in_features: int, n_classes: int) -> nn.Linear:
+    """Seed 004's classifier: one Linear layer on the pooled features (logits)."""
+    return nn.Linear(in_features, n_classes)
 
 
 def seed002_head(in_features: int, n_classes: int) -> nn.Sequential:
@@ -459,6 +562,38 @@ class BiGruFeatures(nn.Module):
             raise ConfigError(f"bigru_features needs features of shape (batch, {self.n_features}); got {shape}")
         h = torch.cat([self.encoder(x), self.branch(self.feature_scaling(features))], dim=1)
         return self.head(h)
+class SEResNet(_Classifier):
+    """``se_resnet``: seed 004's SE-ResNet, scaled down for dm-dt images ``(batch, c, n_dm, n_dt)``.
+
+    2,277,493 parameters for a 2 x 11 x 22 input and 5 classes (see ``SE_RESNET_CHOICES`` for the
+    scaling). ``se_ratio`` is the squeeze-and-excitation reduction. ``features`` is accepted and ignored.
+    """
+
+    uses_features = False
+    make_head = staticmethod(linear_head)
+    choices = IMAGE_CHOICES[1:] + SE_RESNET_CHOICES
+
+    def __init__(
+        self, n_classes: int, input_shape: tuple[int, int, int] = (2, 11, 22), se_ratio: int = 16
+    ) -> None:
+        super().__init__(SEResNetEncoder(input_shape[0], se_ratio=se_ratio), n_classes)
+
+
+class SEResNetFeatures(_Classifier):
+    """``se_resnet_features``: the SE-ResNet plus a dense branch for ``n_features`` catalogue numbers."""
+
+    uses_features = True
+    make_head = staticmethod(linear_head)
+    choices = IMAGE_CHOICES[1:] + SE_RESNET_CHOICES + FEATURE_CHOICES
+
+    def __init__(
+        self,
+        n_classes: int,
+        n_features: int,
+        input_shape: tuple[int, int, int] = (2, 11, 22),
+        se_ratio: int = 16,
+    ) -> None:
+        super().__init__(SEResNetEncoder(input_shape[0], se_ratio=se_ratio), n_classes, n_features)
 
 
 MODELS: dict[str, type] = {
@@ -470,6 +605,8 @@ MODELS: dict[str, type] = {
     "cnn1d_folded": Cnn1dFolded,
     "cnn2d_mahabal": Cnn2dMahabal,
     "bigru_features": BiGruFeatures,
+    "se_resnet": SEResNet,
+    "se_resnet_features": SEResNetFeatures,
 }
 
 #: The representation each model reads: from catalogue rows (pipeline.representations) a reconstructed
@@ -484,6 +621,8 @@ MODEL_INPUTS: dict[str, str] = {
     "cnn1d_folded": "folded",
     "cnn2d_mahabal": "lc_dmdt",
     "bigru_features": "sequence",
+    "se_resnet": "dmdt",
+    "se_resnet_features": "dmdt",
 }
 #: Curves ``(1, L)`` and images ``(channels, n_dm, n_dt)``, whatever they are built from.
 CURVE_INPUTS = ("lightcurve", "folded")
@@ -561,7 +700,7 @@ def build_model(
 
 def model_choices(name: str) -> list[str]:
     """What model ``name`` does that the thesis did not say, for a run's config."""
-    shared = SHARED_CHOICES if getattr(MODELS[name], "make_head", None) is dense_head else []  # seeds 001/002: own heads
+    shared = SHARED_CHOICES if getattr(MODELS[name], "make_head", None) is dense_head else []  # seeds 001, 002, 004: own heads
     return [*shared, *MODELS[name].choices]
 
 

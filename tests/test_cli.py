@@ -139,3 +139,26 @@ def test_reference_dmdt_against_a_training_file(ogle_csv, tmp_path, monkeypatch)
     thesis = run_cli("dmdt", "--catalog", ogle_csv, "--mode", "thesis", "--reference", training, "--out", against,
                      env=env)
     assert thesis.returncode == 2 and "--reference is for --mode reference" in thesis.stderr
+
+
+def test_se_resnet_trains_and_report_gives_auc_and_ece(ogle_csv, tmp_path):
+    """The SE-ResNet from the terminal; ``report`` prints the AUC and ECE of the run's saved predictions."""
+    from pipeline.probability_metrics import calibration, roc_summary
+    from pipeline.runs import open_run
+
+    runs = tmp_path / "runs"
+    train = run_cli("train", "--catalog", ogle_csv, "--classes", "ogle-5", "--model", "se_resnet", "--folds", "2",
+                    "--epochs", "1", "--batch-size", "8", "--runs-dir", runs,
+                    env={"VSE_CACHE_DIR": str(tmp_path / "cache")})
+    assert train.returncode == 0, train.stderr
+    run_id = re.search(r"^run (\S+) \(complete\)", train.stdout, re.MULTILINE).group(1)
+    run = open_run(run_id, runs_dir=runs)
+    assert any("widths 32/64/128" in c for c in run.config["model_choices"])
+    roc, cal = roc_summary(run.predictions, run.classes), calibration(run.predictions, run.classes)
+    report = run_cli("report", run_id, "--runs-dir", runs)
+    assert report.returncode == 0, report.stderr
+    assert re.search(rf"^  macro +{roc.macro_auc:.4f}  \(per fold [0-9.]+ ± [0-9.]+, 2 folds\)$", report.stdout,
+                     re.MULTILINE)
+    for name in run.classes:
+        assert re.search(rf"^  {name} +{roc.auc[name]:.4f}$", report.stdout, re.MULTILINE)
+    assert f"occupied): {cal.ece:.4f}" in report.stdout

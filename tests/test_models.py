@@ -9,6 +9,7 @@ from pipeline.models import (
     MODELS,
     Cnn2d,
     CnnLstm,
+    SEResNet,
     build_model,
     count_parameters,
 )
@@ -26,7 +27,8 @@ def test_cnn2d_has_thesis_parameter_count():
 
 def test_registry_and_inputs_agree():
     assert set(MODELS) == set(MODEL_INPUTS) == {"cnn_lstm", "cnn_lstm_faithful", "cnn2d", "cnn_lstm_features",
-                                                "cnn2d_features", "cnn1d_folded", "cnn2d_mahabal", "bigru_features"}
+                                                "cnn2d_features", "cnn1d_folded", "cnn2d_mahabal", "bigru_features",
+                                                "se_resnet", "se_resnet_features"}
     assert set(MODEL_INPUTS.values()) == {"lightcurve", "dmdt", "folded", "lc_dmdt", "sequence"}
     assert MODELS["cnn_lstm"] is CnnLstm and MODELS["cnn2d"] is Cnn2d
     for name, cls in MODELS.items():
@@ -174,3 +176,46 @@ def test_lstms_start_with_keras_initialisation():
         assert torch.all(lstm.bias_ih_l0[h : 2 * h] == 1) and torch.all(lstm.bias_hh_l0 == 0)
         w = lstm.weight_hh_l0[:h]
         assert torch.allclose(w @ w.T, torch.eye(h), atol=1e-4)
+
+
+def test_se_resnet_parameter_count_for_a_thesis_image():
+    assert count_parameters(build_model("se_resnet", 5, (2, 11, 22))) == 2_277_493
+
+
+def test_se_ratio_sizes_the_excitation_layers():
+    # each SE block on c channels holds c*(c/r) + c/r + (c/r)*c + c weights; units have 4C = 128, 128, 256,
+    # 256, 512, 512 channels, so halving r (16 -> 8) adds 2*c*c/16 + c/16 per block
+    added = sum(2 * c * c // 16 + c // 16 for c in (128, 128, 256, 256, 512, 512))
+    assert count_parameters(SEResNet(5, (2, 11, 22), se_ratio=8)) - count_parameters(SEResNet(5, (2, 11, 22))) == added
+
+
+@pytest.mark.parametrize("shape", [(2, 11, 22), (3, 23, 24), (1, 26, 26), (4, 4, 4)])
+def test_se_resnet_takes_any_dmdt_image(shape):
+    model = build_model("se_resnet", 3, shape).eval()
+    with torch.no_grad():
+        out = model(torch.randn(2, *shape))
+    assert out.shape == (2, 3) and torch.isfinite(out).all()
+    assert model.encoder.out_features == 512  # global average pooling: the width does not follow the image
+
+
+@pytest.mark.parametrize("name", ["se_resnet", "se_resnet_features"])
+def test_one_training_step_lowers_the_loss(name):
+    torch.manual_seed(0)
+    model = build_model(name, 3, (2, 23, 24), n_features=2).train()
+    x, feats, y = torch.randn(12, 2, 23, 24), torch.randn(12, 2), torch.arange(12) % 3
+    model.set_scaling(x, feats)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    before = torch.nn.functional.cross_entropy(model(x, feats), y)
+    optimiser.zero_grad()
+    before.backward()
+    optimiser.step()
+    after = torch.nn.functional.cross_entropy(model(x, feats), y)
+    assert after.item() < before.item()
+
+
+def test_se_resnet_records_how_it_scales_the_paper():
+    from pipeline.models import model_choices
+
+    choices = " ".join(model_choices("se_resnet"))
+    assert "widths 32/64/128" in choices and "r = 16" in choices
+    assert "1024-512" not in model_choices("se_resnet")[0]  # its head is the paper's single Linear layer

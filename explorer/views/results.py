@@ -1,5 +1,5 @@
 """Results: saved runs (the app's and the CLI's), their per-fold scores (thesis Figure 18), per-class
-scores, averaged confusion matrices, training curves, and two runs side by side.
+scores, averaged confusion matrices, training curves, ROC curves and calibration, and two runs side by side.
 
 The run shown is the session's ``chosen_run``; clicking a confusion cell sets the session's ``cell``,
 which the Misclassifications tab lists.
@@ -17,6 +17,8 @@ from explorer.training import RunReport, TrainingSession, run_choices, training_
 from pipeline import RunError
 from pipeline.metrics import FOLD_COLUMNS
 from pipeline.models import MODEL_INPUTS
+from pipeline.probability_metrics import Calibration, RocSummary, calibration, roc_summary
+from pipeline.runs import Run
 
 from .common import View, safe
 from .training import history_plot
@@ -70,6 +72,56 @@ def fold_bars(report: RunReport) -> hv.Bars:
         color="score", cmap=dict(zip(FIGURE_18.values(), FIGURE_18_COLORS)), ylim=(0, 1), width=640, height=320,
         title="Per fold (weighted averages; thesis Figure 18)", xlabel="", ylabel="score", tools=["hover"],
         show_legend=True, legend_position="right", multi_level=True, hooks=[_fold_labels_only])
+
+
+def roc_plot(roc: RocSummary, classes: list[str]) -> hv.Overlay:
+    """One-vs-rest ROC curve of every class with one (pooled over folds), AUC in the legend, and the
+    chance diagonal."""
+    chance = hv.Curve([(0, 0), (1, 1)], "false positive rate", "true positive rate", label="chance (AUC 0.5)").opts(
+        color="grey", line_dash="dashed")
+    curves = [hv.Curve(roc.curves[name], "fpr", "tpr", label=f"{name} (AUC {roc.auc[name]:.3f})").opts(
+        tools=["hover"]) for name in classes if name in roc.curves]
+    macro = f"macro AUC {roc.macro_auc:.3f}" if roc.macro_auc is not None else "no AUC"
+    return hv.Overlay([*curves, chance]).opts(
+        width=480, height=440, xlim=(0, 1), ylim=(0, 1.01), xlabel="false positive rate",
+        ylabel="true positive rate", legend_position="bottom_right", title=f"ROC, one class vs the rest ({macro})")
+
+
+def reliability_plot(cal: Calibration) -> hv.Overlay:
+    """Reliability diagram: each occupied confidence bin as a bar of its accuracy, a dot at (mean
+    confidence, accuracy), and the diagonal of perfect calibration."""
+    bins = cal.bins
+    bars = hv.Rectangles(
+        (bins["low"], np.zeros(len(bins)), bins["high"], bins["accuracy"], bins["count"], bins["confidence"]),
+        vdims=["count", "confidence"], label="accuracy per bin").opts(
+        color="#1f77b4", alpha=0.6, line_color="white", tools=["hover"])
+    dots = hv.Scatter(bins, "confidence", ["accuracy", "count"], label="(mean confidence, accuracy)").opts(
+        color="#d62728", size=7, tools=["hover"])
+    diagonal = hv.Curve([(0, 0), (1, 1)], "confidence", "accuracy", label="perfectly calibrated").opts(
+        color="grey", line_dash="dashed")
+    return (bars * dots * diagonal).opts(
+        width=480, height=520, xlim=(0, 1.01), ylim=(0, 1.01), legend_position="bottom",
+        xlabel="confidence (probability of the predicted class)", ylabel="accuracy",
+        title=f"Reliability (ECE {cal.ece:.3f})")
+
+
+def probability_plots(run: Run) -> pn.viewable.Viewable:
+    """ROC curves and the reliability diagram of the run's saved predictions, or why there are none."""
+    if run.predictions.empty:
+        return pn.pane.Markdown("No predictions saved yet: the ROC curves and the reliability diagram appear "
+                                "when the run finishes its first fold.")
+    try:
+        roc, cal = roc_summary(run.predictions, run.classes), calibration(run.predictions, run.classes)
+    except ValueError as exc:
+        return pn.pane.Alert(safe(f"The run's probabilities cannot be scored: {exc}"), alert_type="danger",
+                             sizing_mode="stretch_width")
+    missing = "; ".join(f"{safe(name)}: {why}" for name, why in roc.undefined.items())
+    return pn.Column(
+        "### ROC and calibration (all validated stars pooled over the folds)",
+        pn.Row(pn.pane.HoloViews(roc_plot(roc, run.classes)), pn.pane.HoloViews(reliability_plot(cal))),
+        *([pn.pane.Markdown(f"No ROC curve for {missing}.")] if missing else []),
+        sizing_mode="stretch_width",
+    )
 
 
 def _fold_labels_only(plot, element):
@@ -174,7 +226,7 @@ class ResultsView(View):
             parts.append(pn.pane.Alert(safe(report.note), alert_type="warning", sizing_mode="stretch_width",
                                        css_classes=["vse-run-note"]))
         if not report.run.folds:
-            return pn.Column(*parts, sizing_mode="stretch_width")
+            return pn.Column(*parts, probability_plots(report.run), sizing_mode="stretch_width")
         counts, counts_heat = confusion_plot(report.counts, report.run.classes, "Mean confusion counts per fold",
                                              normalised=False)
         normalised, normalised_heat = confusion_plot(report.normalised, report.run.classes,
@@ -192,6 +244,7 @@ class ResultsView(View):
                    curves),
             "### Confusion matrices, averaged over folds (click a cell to list those stars in **Misclassifications**)",
             pn.Row(pn.pane.HoloViews(counts, css_classes=["vse-confusion"]), pn.pane.HoloViews(normalised)),
+            probability_plots(report.run),
         ]
         return pn.Column(*parts, sizing_mode="stretch_width")
 
