@@ -415,12 +415,17 @@ class Run:
         missing = [k for k in ("input_shape",) if k not in self.config]
         if missing:
             raise RunError(f"{self.path / CONFIG}: cannot rebuild the model, config lacks {missing}")
-        model = build_model(
-            self.config["model"],
-            len(self.classes),
-            tuple(self.config["input_shape"]),
-            int(self.config.get("n_features") or 0),
-        )
+        if self.config.get("task") == "regression":
+            from .regression import SeedGRU
+
+            model = SeedGRU(int(self.config["input_shape"][-1]))
+        else:
+            model = build_model(
+                self.config["model"],
+                len(self.classes),
+                tuple(self.config["input_shape"]),
+                int(self.config.get("n_features") or 0),
+            )
         try:
             state = torch.load(path, weights_only=True, map_location="cpu")
         except Exception:  # torch's text would advise weights_only=False, which runs code from the file

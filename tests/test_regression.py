@@ -132,6 +132,7 @@ def test_cross_validation_saves_a_regression_run(tmp_path, model, capsys):
     assert run.config["weights"] == "1/sigma^2"
     if model == "gru":
         assert run.config["inputs"]["simulated"] is True and run.config["parameters"] == 3897
+        assert isinstance(run.load_model(1), R.SeedGRU)
         assert len(run.history) == 4 and np.isfinite(run.history[["train_loss", "val_loss", "val_acc"]]).all().all()
     preds = run.predictions
     assert sorted(preds["id"]) == sorted(stars["id"]) and {"true", "pred", "sigma", "weight"} <= set(preds.columns)
