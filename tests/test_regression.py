@@ -163,3 +163,17 @@ def test_bad_target_columns_are_refused_by_name():
                            target="feh_spec", sigma="feh_err")
     with pytest.raises(ConfigError, match="needs catalogue column 'phi31'"):
         R.regression_stars(stars.drop(columns="phi31"))
+
+
+def test_regress_command_saves_a_run_and_names_a_bad_target(tmp_path, capsys):
+    path = tmp_path / "rrab.csv"
+    catalogue().to_csv(path, index=False)
+    runs_dir = tmp_path / "runs"
+    assert main(["regress", "--catalog", str(path), "--model", "trees", "--folds", "2", "--runs-dir", str(runs_dir)]) == 0
+    (run_dir,) = runs_dir.iterdir()
+    run = open_run(run_dir)
+    assert run.config["relation"]["formula"] == "[Fe/H] = -3.142 - 4.902 P + 0.824 phi31"
+    assert run.config["catalog"] == str(path) and run.config["n_stars"] == 40
+    assert "pooled out-of-fold" in capsys.readouterr().out
+    assert main(["regress", "--catalog", str(path), "--target", "feh_nowhere", "--runs-dir", str(runs_dir)]) == 2
+    assert "target column 'feh_nowhere' is not in the catalogue" in capsys.readouterr().err
