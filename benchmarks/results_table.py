@@ -48,7 +48,6 @@ def row(run) -> dict:
     # light-curve features: config "features" (cross_validate), or the "inputs" text of older benchmarks.asas runs
     if config.get("features") == "lightcurve" or str(config.get("inputs", "")).startswith("light-curve features"):
         kind += "_lightcurves"
-    minutes = (pd.Timestamp(run.status["ended"]) - pd.Timestamp(run.status["started"])).total_seconds() / 60
     return {
         "classes": config.get("label_map"),
         "model": NAMES.get(kind, kind),
@@ -56,22 +55,55 @@ def row(run) -> dict:
         "accuracy": f"{folds.loc['mean', 'accuracy']:.4f} ± {folds.loc['std', 'accuracy']:.4f}",
         "weighted F1": f"{folds.loc['mean', 'weighted_f1']:.4f}",
         "macro F1": f"{folds.loc['mean', 'macro_f1']:.4f}",
-        "minutes": f"{minutes:.0f}" if minutes >= 1 else "<1",
+        "minutes": _minutes(run),
         "run": run.run_id,
         "_order": (PRESET_ORDER.index(config.get("label_map")) if config.get("label_map") in PRESET_ORDER
                    else len(PRESET_ORDER), list(NAMES).index(kind) if kind in NAMES else len(NAMES)),
     }
 
 
-def main(folder: str) -> None:
-    listing = list_runs(folder)
-    complete = listing[listing["status"] == "complete"]
-    rows = [row(open_run(path)) for path in complete["path"]]
+#: Regression rows (seed 003), by model.
+REGRESSION_NAMES = {
+    "gru": "seed 003 GRU 20-16-8, simulated OGLE-III I-band light curves",
+    "gru_reconstruction": "seed 003 GRU 20-16-8, catalogue reconstruction (3 harmonics)",
+    "trees": "gradient-boosted trees (catalogue features)",
+}
+
+
+def _minutes(run) -> str:
+    minutes = (pd.Timestamp(run.status["ended"]) - pd.Timestamp(run.status["started"])).total_seconds() / 60
+    return f"{minutes:.0f}" if minutes >= 1 else "<1"
+
+
+def regression_row(run) -> dict:
+    folds = pd.DataFrame(run.metrics["folds"]).set_index("fold")
+    score = {k: f"{folds.loc['mean', k]:.4f} ± {folds.loc['std', k]:.4f}" for k in ("mae", "rmse", "wrmse", "r2")}
+    config = run.config
+    return {"target": config["target"], "stars": config["n_stars"], "model": REGRESSION_NAMES.get(config["model"], config["model"]),
+            "epochs": config["train"]["epochs"] if config["model"] != "trees" else "-",
+            "MAE": score["mae"], "RMSE": score["rmse"], "wRMSE": score["wrmse"], "R^2": score["r2"],
+            "minutes": _minutes(run), "run": run.run_id,
+            "_order": list(REGRESSION_NAMES).index(config["model"]) if config["model"] in REGRESSION_NAMES else 9}
+
+
+def _print(rows: list[dict]) -> None:
     table = pd.DataFrame(rows).sort_values("_order").drop(columns="_order")
     print("| " + " | ".join(table.columns) + " |")
     print("|" + "---|" * len(table.columns))
     for values in table.itertuples(index=False):
         print("| " + " | ".join(map(str, values)) + " |")
+
+
+def main(folder: str) -> None:
+    listing = list_runs(folder)
+    complete = [open_run(path) for path in listing.loc[listing["status"] == "complete", "path"]]
+    regression = [run for run in complete if run.config.get("task") == "regression"]
+    classification = [row(run) for run in complete if run not in regression]
+    if classification:
+        _print(classification)
+    if regression:
+        print()
+        _print([regression_row(run) for run in regression])
 
 
 if __name__ == "__main__":

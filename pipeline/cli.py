@@ -286,10 +286,50 @@ def _interrupt(stop: threading.Event, received: list[int]):
     return handler
 
 
+def cmd_regress(args) -> int:
+    """Cross-validated regression of a catalogue number (seed 003), saved as a run."""
+    import dataclasses
+
+    from . import regression
+    from .progress import progress as make_progress
+
+    overrides = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+                                   "device": args.device}.items() if v is not None}
+    config = regression.RegressionConfig(
+        model=args.model, target=args.target, sigma=args.sigma, folds=args.folds, seed=args.seed,
+        n_points=args.n_points, train=dataclasses.replace(regression.SEED003_TRAINING, seed=args.seed, **overrides))
+    check_runs_dir(args.runs_dir)
+    labels_kept = (list(regression.RRAB_LABELS) if args.raw_label is None
+                   else None if args.raw_label == ["all"] else args.raw_label)
+    stars, notes = regression.regression_stars(load_catalog(args.catalog), args.target, args.sigma, labels_kept,
+                                               args.cap, args.seed)
+    print(f"{notes['stars']} stars ({notes})", file=sys.stderr)
+    stop = threading.Event()
+    received: list[int] = []
+    previous = {sig: signal.signal(sig, _interrupt(stop, received)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    progress = make_progress(config.folds)
+    try:
+        outcome = regression.cross_validate(stars, config, runs_dir=args.runs_dir, callbacks=[progress], stop=stop,
+                                            run_info={"catalog": str(args.catalog), "raw_labels": labels_kept,
+                                                      "cap": args.cap, "selection": notes})
+    finally:
+        progress.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print_report(outcome.run)
+    if outcome.run.status["state"] == "complete":
+        return 0
+    return 128 + (received[0] if received else signal.SIGINT)
+
+
 def print_report(run) -> None:
     from .crossval import summarise
     from .metrics import classification_summary
+    from .regression import is_regression, report_lines
 
+    if is_regression(run):
+        print("\n".join(report_lines(run)))
+        return
     state = run.status["state"]
     print(f"run {run.run_id} ({state}): {run.config['model']} on {run.config.get('catalog', '?')}, "
           f"{run.config.get('label_map', '')}, folds done {run.folds}")
@@ -486,6 +526,30 @@ def build_parser() -> argparse.ArgumentParser:
                     help="stars per class in each sub-dataset (default: the median training-class size)")
     p.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)
     p.set_defaults(func=cmd_train)
+
+    from . import regression
+
+    p = sub.add_parser("regress", help="k-fold regression of a catalogue number (seed 003), saved as a run",
+                       description="Cross-validated regression, by default of RRab photometric [Fe/H] from the "
+                                   "Smolec (2005) I-band period-phi31 relation, with seed 003's GRU on simulated "
+                                   "OGLE-III light curves, the GRU on the catalogue reconstruction, or trees.")
+    p.add_argument("--catalog", default="ogle3", help="'ogle3' (built in) or a catalogue file path")
+    p.add_argument("--target", default=regression.FEH_TARGET,
+                   help=f"'{regression.FEH_TARGET}' (built in) or a numeric catalogue column")
+    p.add_argument("--sigma", default=None, help="a column with the target's uncertainty (weights 1/sigma^2)")
+    p.add_argument("--raw-label", action="append", default=None,
+                   help=f"keep stars with this raw_label (repeat; default {', '.join(regression.RRAB_LABELS)}; 'all' keeps every star)")
+    p.add_argument("--model", choices=regression.MODELS, default="gru")
+    p.add_argument("--cap", type=_cap, default=5000, help="at most N stars, drawn with --seed ('none' = all)")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seed", type=_seed, default=42)
+    p.add_argument("--n-points", type=int, default=regression.N_POINTS, help="phases per folded light curve")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)
+    p.set_defaults(func=cmd_regress)
 
     p = sub.add_parser("runs", help="list saved runs")
     p.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)

@@ -25,6 +25,11 @@ def progress(folds: int, stream: TextIO | None = None) -> TqdmProgress | LinePro
     return LineProgress(folds, stream)
 
 
+def _scores(summary) -> str:
+    """A finished fold's scores: a regression's own description, or a classification's accuracy."""
+    return summary.describe() if hasattr(summary, "describe") else f"accuracy {summary.accuracy:.4f}"
+
+
 class TqdmProgress(Callback):
     """A progress bar over every batch of every fold, with the fold, epoch and scores beside it."""
 
@@ -49,7 +54,7 @@ class TqdmProgress(Callback):
         self.bar.set_postfix(loss=f"{state.train_loss:.3f}", val_acc=f"{state.val_acc:.3f}")
 
     def on_fold_end(self, fold, summary):
-        self.bar.write(f"fold {fold}: accuracy {summary.accuracy:.4f}")
+        self.bar.write(f"fold {fold}: {_scores(summary)}")
 
     def close(self):
         self.bar.close()
@@ -77,7 +82,7 @@ class LineProgress(Callback):
                    f"val acc {state.val_acc:.3f} ({time.monotonic() - self._epoch_started:.1f} s)")
 
     def on_fold_end(self, fold, summary):
-        self._line(f"fold {fold}: accuracy {summary.accuracy:.4f}")
+        self._line(f"fold {fold}: {_scores(summary)}")
 
     def close(self):
         """Nothing to tear down (the bar's counterpart); every line was flushed when written."""

@@ -7,6 +7,8 @@ Layout of ``<runs_dir>/<run_id>/``::
                          folds done with their accuracy, message, error, start and end times
     history.csv          fold, epoch, train_loss, train_acc, val_loss, val_acc
     predictions.parquet  id, fold, true, pred, p_<class> per class; one row per validated star
+                         (a regression run, config task "regression", has no classes and adds
+                         sigma and weight)
     confusion.npz        counts (n_folds_done, C, C), folds (n_folds_done,), classes (C,)
     metrics.json         whatever the metrics code computed, written by ``finish``
     model_fold<k>.pt     state_dict of fold k (networks only)
@@ -288,7 +290,10 @@ class RunWriter:
         self._predictions.append(predictions)
         self._confusion.append(counts)
         total = counts.sum()
-        accuracy = float(np.trace(counts) / total) if total else float("nan")
+        if not total:  # a run without classes (a regression) has no accuracy to record
+            self._write_status(folds_done=folds.tolist())
+            return
+        accuracy = float(np.trace(counts) / total)
         self._write_status(
             folds_done=folds.tolist(), fold_accuracy={**self._status["fold_accuracy"], str(fold): accuracy}
         )
@@ -303,7 +308,7 @@ class RunWriter:
             )
         if not (frame["fold"] == fold).all():
             raise RunError(f"{self.path / PREDICTIONS}: predictions passed for fold {fold} carry other folds")
-        return frame[expected].reset_index(drop=True)
+        return frame[expected + [c for c in frame.columns if c not in expected]].reset_index(drop=True)
 
     def finish(self, metrics: Mapping[str, Any], message: str = "") -> None:
         """Write metrics.json and mark the run complete."""
@@ -410,13 +415,18 @@ class Run:
         missing = [k for k in ("input_shape",) if k not in self.config]
         if missing:
             raise RunError(f"{self.path / CONFIG}: cannot rebuild the model, config lacks {missing}")
-        model = build_model(
-            self.config["model"],
-            len(self.classes),
-            tuple(self.config["input_shape"]),
-            int(self.config.get("n_features") or 0),
-            members=int(self.config.get("members") or 1),
-        )
+        if self.config.get("task") == "regression":
+            from .regression import SeedGRU
+
+            model = SeedGRU(int(self.config["input_shape"][-1]))
+        else:
+            model = build_model(
+                self.config["model"],
+                len(self.classes),
+                tuple(self.config["input_shape"]),
+                int(self.config.get("n_features") or 0),
+                members=int(self.config.get("members") or 1),
+            )
         try:
             state = torch.load(path, weights_only=True, map_location="cpu")
         except Exception:  # torch's text would advise weights_only=False, which runs code from the file

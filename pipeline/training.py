@@ -1,6 +1,7 @@
 """The one training loop, shared by the CLI, the cross-validation code and the app.
 
-Adam + cross-entropy on shuffled minibatches (thesis Table 1), validation every epoch, optional
+Adam + cross-entropy on shuffled minibatches (thesis Table 1), or weighted MSE for a regression
+(``TrainConfig.task``, seed 003), validation every epoch, optional
 mixed precision on CUDA. Progress goes out through :class:`Callback` hooks (a progress bar, a Panel
 widget, a log) and a ``threading.Event`` stops a run within one batch, so the app's Stop button and
 Ctrl-C in the CLI behave alike. Nothing here knows about Panel.
@@ -27,6 +28,8 @@ from pipeline.errors import ConfigError, TrainingError
 # --------------------------------------------------------------------------------------------------
 # Configuration
 
+TASKS = ("classification", "regression")
+
 
 @dataclass
 class TrainConfig:
@@ -35,7 +38,9 @@ class TrainConfig:
     ``amp`` is used only on CUDA (CPU autocast is slower for these models); ``num_threads`` caps
     torch's intra-op threads for the duration of a fit (``None`` leaves torch's default).
     ``deterministic`` makes torch use deterministic kernels only (slower on CUDA; bit-identical
-    reruns of a seeded fit on the same machine).
+    reruns of a seeded fit on the same machine). ``task`` is ``classification`` (cross-entropy on
+    class indices) or ``regression`` (MSE weighted by :attr:`Arrays.weight` on float targets; the
+    history's ``*_acc`` columns then hold R^2, higher is better as for accuracy).
     """
 
     epochs: int
@@ -47,8 +52,11 @@ class TrainConfig:
     amp: bool = True
     num_threads: int | None = None
     deterministic: bool = False
+    task: str = "classification"
 
     def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ConfigError(f"unknown task {self.task!r}; expected one of {list(TASKS)}")
         if int(self.epochs) < 1:
             raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
         if int(self.batch_size) < 1:
@@ -135,16 +143,25 @@ def seed_everything(seed: int) -> None:
 
 @dataclass
 class Arrays:
-    """One split: inputs ``x`` (float32, batch first), labels ``y`` (int64 class indices), and the
-    optional catalogue ``features`` (float32, ``(n, n_features)``) for the ``*_features`` models."""
+    """One split: inputs ``x`` (float32, batch first), labels ``y`` (int64 class indices, or float32
+    targets when ``y`` is floating: a regression), the optional catalogue ``features`` (float32,
+    ``(n, n_features)``) for the ``*_features`` models and optional per-sample ``weight`` of a
+    regression's loss (float32, ``1 / sigma^2``; equal weights when None)."""
 
     x: np.ndarray
     y: np.ndarray
     features: np.ndarray | None = None
+    weight: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.x = np.ascontiguousarray(self.x, dtype=np.float32)
-        self.y = np.ascontiguousarray(self.y, dtype=np.int64)
+        floating = np.issubdtype(np.asarray(self.y).dtype, np.floating)
+        self.y = np.ascontiguousarray(self.y, dtype=np.float32 if floating else np.int64)
+        if self.weight is not None:
+            self.weight = np.ascontiguousarray(self.weight, dtype=np.float32)
+            if self.weight.shape != (len(self.x),):
+                raise ConfigError(f"weight must be 1-D with one entry per sample: x has {len(self.x)} samples, "
+                                  f"weight has shape {self.weight.shape}")
         if self.y.ndim != 1 or len(self.y) != len(self.x):
             raise ConfigError(
                 f"labels y must be 1-D with one entry per sample: x has {len(self.x)} samples, "
@@ -273,9 +290,21 @@ def _deterministic(on: bool):
         torch.backends.cudnn.benchmark = old_benchmark
 
 
-def _check_arrays(model: nn.Module, data: Arrays, what: str) -> None:
+def _check_arrays(model: nn.Module, data: Arrays, what: str, task: str = "classification") -> None:
     if len(data) == 0:
         raise ConfigError(f"the {what} split is empty")
+    regression = _is_regression(data)
+    if regression != (task == "regression"):
+        raise ConfigError(f"a {task} fit needs {'float targets' if task == 'regression' else 'integer class indices'} "
+                          f"as the {what} y; got {data.y.dtype}")
+    if regression:
+        for name, values in (("targets y", data.y), ("weights", data.weight)):
+            if values is not None and not np.isfinite(values).all():
+                sample = int(np.flatnonzero(~np.isfinite(values))[0])
+                raise TrainingError(f"the {what} {name} hold {int((~np.isfinite(values)).sum())} non-finite "
+                                    f"value(s), first in sample {sample}; expected finite numbers")
+        if data.weight is not None and not (data.weight > 0).all():
+            raise ConfigError(f"the {what} weights must be > 0 (1 / sigma^2); found {float(data.weight.min())}")
     if getattr(model, "uses_features", False) and data.features is None:
         raise ConfigError(
             f"model {type(model).__name__} uses catalogue features but the {what} split has none "
@@ -301,9 +330,22 @@ def _check_arrays(model: nn.Module, data: Arrays, what: str) -> None:
         )
 
 
+def _is_regression(data: Arrays) -> bool:
+    return data.y.dtype == np.float32
+
+
 def _to_tensors(data: Arrays) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     f = torch.from_numpy(data.features) if data.features is not None else None
     return torch.from_numpy(data.x), torch.from_numpy(data.y), f
+
+
+def _weights(data: Arrays) -> torch.Tensor:
+    return torch.from_numpy(data.weight) if data.weight is not None else torch.ones(len(data))
+
+
+def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``sum w (pred - y)^2 / sum w``: the weighted mean squared error, plain MSE for equal weights."""
+    return (weight * (pred.reshape(target.shape) - target) ** 2).sum() / weight.sum()
 
 
 def fit(
@@ -323,9 +365,10 @@ def fit(
     training split here. ``stop`` is checked after every batch; when set, the current epoch is
     abandoned and the history of the complete epochs comes back with ``stopped=True``.
     """
-    _check_arrays(model, train, "training")
+    _check_arrays(model, train, "training", config.task)
     if val is not None:
-        _check_arrays(model, val, "validation")
+        _check_arrays(model, val, "validation", config.task)
+    regression = config.task == "regression"
     device = select_device(config.device)
     use_amp = bool(config.amp) and device.type == "cuda"
     callbacks = list(callbacks)
@@ -334,6 +377,8 @@ def fit(
         torch.manual_seed(config.seed)  # anything stochastic inside the model (dropout) repeats too
         generator = torch.Generator().manual_seed(config.seed)
         x, y, f = _to_tensors(train)
+        w = _weights(train)
+        spread = float(y.var(correction=0)) if regression else 1.0  # R^2's denominator per sample
         if hasattr(model, "set_scaling"):
             model.set_scaling(x, f)
         model.to(device)
@@ -370,7 +415,8 @@ def fit(
             model.train()
             order = torch.randperm(n, generator=generator)
             loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), device=device, dtype=torch.long)
+            # Correct predictions (classification) or squared errors (regression), for the epoch's score.
+            correct = torch.zeros((), device=device, dtype=torch.float32 if regression else torch.long)
             # First batch (1-based) whose loss was not finite, 0 while none: tracked on the device, so
             # catching a NaN costs no GPU sync per batch; read whenever the loop syncs anyway.
             bad_batch = torch.zeros((), device=device, dtype=torch.long)
@@ -385,20 +431,27 @@ def fit(
                 optimizer.zero_grad(set_to_none=True)
                 with autocast():
                     logits = model(xb, fb)
-                    loss = loss_fn(logits.float(), yb)
+                    if regression:
+                        wb = w[idx].to(device, non_blocking=non_blocking)
+                        loss = weighted_mse(logits.float(), yb, wb)
+                    else:
+                        loss = loss_fn(logits.float(), yb)
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)
                 scaler.update()
                 # .item() would sync the GPU every batch; accumulate on the device instead.
                 loss_sum += loss.detach() * len(idx)
-                correct += (logits.detach().argmax(dim=1) == yb).sum()
+                if regression:
+                    correct += ((logits.detach().float().reshape(yb.shape) - yb) ** 2).sum()
+                else:
+                    correct += (logits.detach().argmax(dim=1) == yb).sum()
                 bad_batch = torch.where((bad_batch == 0) & ~torch.isfinite(loss.detach()), b + 1, bad_batch)
                 seen += len(idx)
                 state.batch = b + 1
                 if callbacks:
                     _check_loss(bad_batch, fold, epoch)
                     state.train_loss = float(loss_sum) / seen
-                    state.train_acc = float(correct) / seen
+                    state.train_acc = _score(float(correct), seen, regression, spread)
                     state.elapsed = time.perf_counter() - start
                     for cb in callbacks:
                         cb.on_batch_end(state)
@@ -407,7 +460,7 @@ def fit(
                 state.stopped = history.stopped = True
                 break
             state.train_loss = float(loss_sum) / seen
-            state.train_acc = float(correct) / seen
+            state.train_acc = _score(float(correct), seen, regression, spread)
             if val is not None:
                 state.val_loss, state.val_acc = evaluate(model, val, device, config.batch_size * 4, use_amp)
             history.epoch.append(epoch)
@@ -423,6 +476,13 @@ def fit(
         for cb in callbacks:
             cb.on_fit_end(state)
     return history
+
+
+def _score(total: float, seen: int, regression: bool, spread: float) -> float:
+    """Accuracy from the count of correct predictions, or R^2 from the sum of squared errors."""
+    if regression:
+        return 1.0 - total / seen / spread if spread > 0 else float("nan")
+    return total / seen
 
 
 def _check_loss(bad_batch: torch.Tensor, fold: int, epoch: int) -> None:
@@ -444,9 +504,15 @@ def evaluate(
     batch_size: int = 512,
     amp: bool = False,
 ) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``model`` on ``data``, in eval mode, batched."""
+    """Mean cross-entropy and accuracy of ``model`` on ``data``, in eval mode, batched; for float
+    targets (a regression) the weighted MSE and R^2."""
     logits = _logits(model, data.x, data.features, device, batch_size, amp)
     y = torch.from_numpy(data.y)
+    if _is_regression(data):
+        pred = logits.reshape(y.shape)
+        spread = float(y.var(correction=0))
+        r2 = 1.0 - float(((pred - y) ** 2).mean()) / spread if spread > 0 else float("nan")
+        return weighted_mse(pred, y, _weights(data)).item(), r2
     loss = nn.functional.cross_entropy(logits, y).item()
     acc = (logits.argmax(dim=1) == y).float().mean().item()
     return loss, acc
@@ -509,3 +575,12 @@ def predict_proba(
         raise ConfigError(f"model {type(model).__name__} uses catalogue features; pass features=")
     logits = _logits(model, x, features, None if device is None else torch.device(device), batch_size)
     return torch.softmax(logits, dim=1).numpy()
+
+
+def predict_values(model: nn.Module, arrays_or_x: Arrays | np.ndarray, device: torch.device | str | None = None,
+                   batch_size: int = 512) -> np.ndarray:
+    """A regression model's predictions, float32 ``(n_samples,)``, for an :class:`Arrays` or bare inputs."""
+    x = arrays_or_x.x if isinstance(arrays_or_x, Arrays) else arrays_or_x
+    features = arrays_or_x.features if isinstance(arrays_or_x, Arrays) else None
+    out = _logits(model, x, features, None if device is None else torch.device(device), batch_size)
+    return out.reshape(len(x)).numpy()
