@@ -1,6 +1,7 @@
 """The Dask survey path: partition by partition it gives what the single-process functions give."""
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ from pipeline.cli import main
 from pipeline.errors import CatalogError, ConfigError
 from pipeline.lightcurves import dmdt_images, find_periods, lightcurve_features, read_store, simulate, write_store
 from pipeline.lightcurves import survey
-from pipeline.lightcurves.store import INDEX_FILE, partition_file, store_index
+from pipeline.lightcurves.store import INDEX_FILE, METADATA_FILE, partition_file, store_index
 from tests.lightcurve_stars import catalog as few_stars
 
 PARTITION = 25
@@ -146,6 +147,25 @@ def test_a_rerun_resumes_and_other_settings_are_refused(client, gaia_store, tmp_
     replaced = survey.survey_step("periods", root, out, client=client, progress=False, overwrite=True,
                                   options={"min_period": 2.0})
     assert replaced["partitions_this_run"] == 3 and replaced["settings"]["options"] == {"min_period": 2.0}
+
+
+def test_an_interrupted_simulation_is_refused_as_input_and_resumes(client, gaia_store, stars, tmp_path):
+    root, _ = gaia_store
+    copy = tmp_path / "store"
+    shutil.copytree(root, copy)
+    # As a crash leaves it: one partition unwritten, no index or metadata yet, the manifest unfinished.
+    for path in (partition_file(copy, 1), copy / survey.DONE_DIR / "part-00001.json", copy / INDEX_FILE,
+                 copy / METADATA_FILE):
+        path.unlink()
+    manifest = json.loads((copy / survey.MANIFEST).read_text())
+    (copy / survey.MANIFEST).write_text(json.dumps({"settings": manifest["settings"], "complete": False}))
+    with pytest.raises(CatalogError, match="has not finished; rerun the same command to resume"):
+        survey.survey_step("periods", copy, tmp_path / "periods", client=client, progress=False)
+    resumed = survey.simulate_survey(stars, copy, survey="gaia", seed=7, partition_size=PARTITION, client=client,
+                                     progress=False)
+    assert resumed["partitions_this_run"] == 1 and resumed["complete"]
+    pd.testing.assert_frame_equal(sort(read_store(copy).data), sort(read_store(root).data))
+    assert read_store(copy).notes == read_store(root).notes
 
 
 def test_output_that_is_not_a_survey_folder_is_left_alone(client, gaia_store, tmp_path):

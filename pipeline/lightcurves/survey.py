@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import CatalogError, ConfigError
+from pipeline.errors import CatalogError, ConfigError, RunError
 
 from .cadence import SURVEYS
 from .dmdt import NORMS, PRESETS, dmdt_images
@@ -194,6 +194,9 @@ def survey_step(step: str, store: str | os.PathLike, out: str | os.PathLike,
     store = Path(store).resolve()
     if not store.is_dir():
         raise CatalogError(f"{store}: no such light-curve store; write one with `python -m pipeline survey simulate`")
+    simulated = _manifest(store)
+    if simulated is not None and not simulated.get("complete"):
+        raise CatalogError(f"{store}: its `survey simulate` run has not finished; rerun the same command to resume it")
     meta = read_metadata(store)
     if step == "dmdt":
         options = _dmdt_options(store, meta, options)
@@ -302,7 +305,7 @@ def _execute(tasks, root: Path, step: str, client, progress: bool, cluster_optio
     partition is submitted. Returns every partition's summary (earlier runs' too) in partition order,
     and how many partitions this call ran.
     """
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
     from tqdm.auto import tqdm
 
     summaries = {}
@@ -337,6 +340,11 @@ def _execute(tasks, root: Path, step: str, client, progress: bool, cluster_optio
                 future.release()
                 bar.update(1)
                 submit_next()
+        except KilledWorker as exc:
+            client.cancel(futures)
+            raise RunError(f"{root}: a worker died running {exc.task} (killed over its memory limit, or crashed); "
+                           "the finished partitions are kept: rerun the same command to resume, with a larger "
+                           "--memory-limit or a smaller --partition-size if memory was the cause") from None
         except BaseException:
             client.cancel(futures)
             raise
