@@ -212,12 +212,13 @@ def test_bad_options_are_refused(gaia_store, tmp_path):
         survey.survey_step("periods", tmp_path / "missing", tmp_path / "o")
 
 
-def test_cli_simulates_on_a_local_cluster_and_says_what_is_wrong(stars, tmp_path, capsys):
+def test_cli_simulates_on_a_running_scheduler_and_says_what_is_wrong(client, stars, tmp_path, capsys):
+    """``--scheduler`` joins a running cluster (the module's, so no second one is started)."""
     path = tmp_path / "stars.csv"
     stars.iloc[:40].to_csv(path, index=False)  # the generic catalogue format
     out = tmp_path / "store"
     args = ["survey", "simulate", "--catalog", str(path), "--survey", "gaia", "--seed", "7", "--out", str(out),
-            "--workers", "1", "--partition-size", "25"]
+            "--scheduler", client.scheduler.address, "--partition-size", "25"]
     assert main(args) == 0
     assert "survey simulate: 2 partitions" in capsys.readouterr().out
     expected = simulate(stars.iloc[:40][stars.iloc[:40]["period"] > 0], "gaia", seed=7)

@@ -200,15 +200,17 @@ def survey_step(step: str, store: str | os.PathLike, out: str | os.PathLike,
     meta = read_metadata(store)
     if step == "dmdt":
         options = _dmdt_options(store, meta, options)
+    partition_size = _positive(partition_size)
     index = store_index(store)
-    if (index["partition"] >= 0).all():
+    own_partitions = bool((index["partition"] >= 0).all())
+    if own_partitions:
         groups = [list(g["id"]) for _, g in index.groupby("partition", sort=True)]
     else:
         groups = [list(index["id"].iloc[a:b]) for a, b in _chunks(len(index), partition_size)]
     settings = {"step": step, "store": str(store), "source": meta.get("source"),
                 "simulated": bool(meta.get("simulated", False)), "stars": len(index),
-                "ids_digest": _digest(index["id"].to_numpy()), "partition_size": _positive(partition_size),
-                "options": options}
+                "ids_digest": _digest(index["id"].to_numpy()),
+                "partition_size": "the store's" if own_partitions else partition_size, "options": options}
     if client is None:
         check_cluster(**cluster_options)
     root = _prepare(Path(out), settings, overwrite)
