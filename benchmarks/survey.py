@@ -4,7 +4,9 @@ cores, and the peak memory beside the 4 GB target (issue 10 "Scale").
 Part of ``make benchmark``: the whole catalogue (~400k stars) through ``simulate``, and every step
 on a subset (the search steps cost ~0.1 s a star, hours for the whole catalogue on a laptop).
 ``python -m benchmarks.survey --stars N`` runs N stars (drawn with a fixed seed) through the
-``--steps`` asked for. One core is timed on the first ``--one-core-stars`` of them.
+``--steps`` asked for. One core is timed on ``--one-core-stars`` of them. ``CPU/star`` is the
+workers' CPU time per star on all cores: on a shared machine the wall-clock rates also count the
+other users, and ``cores / CPU per star`` is what a quiet machine would reach.
 
 Peak memory is what the run holds at most: the client process's peak resident set (it loads the
 catalogue and runs the scheduler and the nannies) plus every worker process's, on a fresh cluster
@@ -38,9 +40,12 @@ def _peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # not Linux: an upper bound
 
 
-def _step(step: str, stars, folder: Path, workers: int) -> tuple[int, float, int]:
-    """``(stars done, seconds, peak bytes of client + workers)`` of one step on a fresh cluster."""
+def _step(step: str, stars, folder: Path, workers: int) -> tuple[int, float, float, int]:
+    """``(stars done, seconds, worker CPU seconds, peak bytes of client + workers)`` of one step on a
+    fresh cluster. CPU seconds stand for a quiet machine: on a shared one the wall clock also counts
+    the other users' share of the cores."""
     with survey.cluster(workers=workers) as client:
+        cpu = sum(client.run(time.process_time).values())
         start = time.perf_counter()
         if step == "simulate":
             manifest = survey.simulate_survey(stars, folder / "store", catalog_name="ogle3 benchmark", client=client)
@@ -49,8 +54,9 @@ def _step(step: str, stars, folder: Path, workers: int) -> tuple[int, float, int
             manifest = survey.survey_step(step, folder / "store", folder / step, client=client)
             done = manifest["settings"]["stars"]
         seconds = time.perf_counter() - start
+        cpu = sum(client.run(time.process_time).values()) - cpu
         workers_peak = sum(client.run(_peak_rss).values())
-    return done, seconds, workers_peak + _peak_rss()  # LocalCluster's nannies live in the client's process
+    return done, seconds, cpu, workers_peak + _peak_rss()  # LocalCluster's nannies live in the client's process
 
 
 def run(catalog, stars: int | None = None, steps=STEPS, one_core_stars: int = 1000, workers: int | None = None,
@@ -61,22 +67,22 @@ def run(catalog, stars: int | None = None, steps=STEPS, one_core_stars: int = 10
     workers = workers or survey.local_cores()
     print(f"survey path (Dask LocalCluster), {len(catalog):,} OGLE-III stars simulated with OGLE-III cadence; "
           f"1 core on {min(one_core_stars, len(catalog)):,} of them, {workers} cores on all")
-    print(f"{'step':<10} {'stars':>8} {'1 core':>14} {f'{workers} cores':>14} {'whole OGLE-III':>16} "
-          f"{'peak memory':>12}  target")
+    print(f"{'step':<10} {'stars':>8} {'1 core':>14} {f'{workers} cores':>14} {'CPU/star':>10} "
+          f"{'whole OGLE-III':>16} {'peak memory':>12}  target")
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         rates = {}
         one_core = catalog.sample(min(one_core_stars, len(catalog)), random_state=1)
         for cores, sample, name in ((1, one_core, "one"), (workers, catalog, "all")):
             (Path(tmp) / name).mkdir()
             for step in steps:
-                done, seconds, peak = _step(step, sample, Path(tmp) / name, cores)
-                rates[step, cores] = (done, done / seconds, peak)
+                done, seconds, cpu, peak = _step(step, sample, Path(tmp) / name, cores)
+                rates[step, cores] = (done, done / seconds, cpu / done, peak)
         for step in steps:
-            _, one, _ = rates[step, 1]
-            done, rate, peak = rates[step, workers]
+            _, one, _, _ = rates[step, 1]
+            done, rate, cpu, peak = rates[step, workers]
             hours = OGLE3_STARS / rate / 3600
-            print(f"{step:<10} {done:>8,} {one:>9.1f} st/s {rate:>9.1f} st/s {hours:>13.2f} h {peak / 1e9:>9.2f} GB"
-                  f"  < {TARGET_BYTES / 1e9:.0f} GB{'' if peak < TARGET_BYTES else '  MISSED'}")
+            print(f"{step:<10} {done:>8,} {one:>9.1f} st/s {rate:>9.1f} st/s {cpu * 1e3:>7.1f} ms {hours:>13.2f} h "
+                  f"{peak / 1e9:>9.2f} GB  < {TARGET_BYTES / 1e9:.0f} GB{'' if peak < TARGET_BYTES else '  MISSED'}")
 
 
 def main(argv=None) -> None:
