@@ -48,7 +48,10 @@ def _step(step: str, stars, folder: Path, workers: int) -> tuple[int, float, flo
         cpu = sum(client.run(time.process_time).values())
         start = time.perf_counter()
         if step == "simulate":
-            manifest = survey.simulate_survey(stars, folder / "store", catalog_name="ogle3 benchmark", client=client)
+            # At least four partitions a worker, so that a subset keeps every worker busy to the end.
+            size = max(1, min(survey.DEFAULT_PARTITION_SIZE, len(stars) // (4 * workers)))
+            manifest = survey.simulate_survey(stars, folder / "store", catalog_name="ogle3 benchmark",
+                                              partition_size=size, client=client)
             done = manifest["settings"]["stars"]
         else:
             manifest = survey.survey_step(step, folder / "store", folder / step, client=client)
