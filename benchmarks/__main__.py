@@ -6,7 +6,7 @@ import time
 from contextlib import contextmanager
 
 import pipeline
-from benchmarks import dmdt, lightcurves
+from benchmarks import dmdt, lightcurves, survey
 from pipeline import catalogs
 
 
@@ -40,6 +40,11 @@ def main() -> None:
     dmdt.main()
     print()
     lightcurves.run(catalog)
+    print()
+    # The survey path: simulate the whole catalogue (the memory bound), every step on a subset.
+    survey.run(catalog, steps=("simulate",))
+    print()
+    survey.run(catalog, stars=2000)
 
 
 if __name__ == "__main__":

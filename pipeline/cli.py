@@ -450,6 +450,67 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_survey(args) -> int:
+    from .lightcurves import survey
+
+    common = {"partition_size": args.partition_size, "overwrite": args.overwrite, "scheduler": args.scheduler,
+              "workers": args.workers, "memory_limit": args.memory_limit}
+    if args.step == "simulate":
+        manifest = survey.simulate_survey(load_catalog(args.catalog), args.out, survey=args.survey, seed=args.seed,
+                                          catalog_name=str(args.catalog), **common)
+    else:
+        options = ({"per_band": args.per_band, "min_period": args.min_period} if args.step == "periods" else
+                   {"preset": args.preset, "norm": args.norm, "bands": args.bands} if args.step == "dmdt" else {})
+        manifest = survey.survey_step(args.step, args.store, args.out, options=options, **common)
+    done = manifest["partitions"] - manifest["partitions_this_run"]
+    print(f"survey {args.step}: {manifest['partitions']} partitions in {args.out}"
+          + (f" ({done} already done by an earlier run, resumed)" if done else ""))
+    print(json.dumps({k: v for k, v in manifest.items() if k != "settings"}, sort_keys=True))
+    return 0
+
+
+def add_survey_parser(sub) -> None:
+    """``survey simulate|periods|features|dmdt``: per-star work over a whole survey with Dask."""
+    from .lightcurves import DMDT_PRESETS, SURVEYS
+    from .lightcurves.dmdt import NORMS
+    from .lightcurves.periods import MIN_PERIOD
+    from .lightcurves.survey import DEFAULT_MEMORY_LIMIT, DEFAULT_PARTITION_SIZE
+
+    p = sub.add_parser("survey", help="simulate, period search, features or dm-dt of every star, with Dask",
+                       description="Per-star light-curve work partition by partition on a Dask cluster (a local "
+                                   "one by default). Output folders resume when rerun with the same settings.")
+    steps = p.add_subparsers(dest="step", required=True)
+    parsers = {
+        "simulate": steps.add_parser("simulate", help="simulated light curves of a catalogue's stars, as a store"),
+        "periods": steps.add_parser("periods", help="Lomb-Scargle period, power and FAP per star"),
+        "features": steps.add_parser("features", help="light-curve features per star and band"),
+        "dmdt": steps.add_parser("dmdt", help="Mahabal dm-dt images per star, .npz per partition"),
+    }
+    for step, q in parsers.items():
+        if step == "simulate":
+            q.add_argument("--catalog", default="ogle3", help="'ogle3' (built in) or a catalogue file path")
+            q.add_argument("--survey", choices=list(SURVEYS), default="ogle3", help="cadence and noise to simulate")
+            q.add_argument("--seed", type=_seed, default=0)
+        else:
+            q.add_argument("store", type=Path, help="a light-curve store (e.g. written by `survey simulate`)")
+        q.add_argument("--out", type=Path, required=True, help="output folder (resumed if it holds the same run)")
+        q.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="a running dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
+        q.add_argument("--workers", type=int, default=None,
+                       help="local cluster: worker processes (default: the local cores)")
+        q.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT, help="local cluster: memory per worker")
+        q.add_argument("--partition-size", type=int, default=DEFAULT_PARTITION_SIZE, metavar="N",
+                       help="stars per partition (a store written per partition keeps its own)")
+        q.add_argument("--overwrite", action="store_true", help="replace an output folder holding another run")
+        q.set_defaults(func=cmd_survey)
+    parsers["periods"].add_argument("--per-band", action="store_true", help="one row per star and band")
+    parsers["periods"].add_argument("--min-period", type=float, default=MIN_PERIOD, help="shortest period, days")
+    parsers["dmdt"].add_argument("--preset", choices=list(DMDT_PRESETS), default="crts")
+    parsers["dmdt"].add_argument("--norm", choices=list(NORMS), default="stretch")
+    parsers["dmdt"].add_argument("--bands", nargs="+", default=None,
+                                 help="bands stacked as channels (default: the store's survey's)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -570,6 +631,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=42, help="seed of simulate:SURVEY")
     p.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)
     p.set_defaults(func=cmd_predict)
+
+    add_survey_parser(sub)
     return parser
 
 

@@ -45,6 +45,13 @@ def test_too_few_epochs_names_the_star_and_band():
         lightcurve_features(lcs)
 
 
+def test_too_few_epochs_can_be_skipped_and_counted():
+    """A survey's faint star leaves a gap, counted, instead of failing the other stars with it."""
+    frame = pd.concat([nightly("short", 1.0, 0.3, n=12), nightly("long", 1.0, 0.3, n=40)])
+    feats = lightcurve_features(LightCurves(frame, "HJD", "test"), skip_short=True)
+    assert list(feats["id"]) == ["long"] and feats.attrs["too_few_points"] == 1
+
+
 def test_the_tree_baseline_takes_a_features_frame_in_star_order():
     rng = np.random.default_rng(0)
     names = np.repeat(["A", "B"], 30)

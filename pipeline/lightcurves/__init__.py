@@ -5,7 +5,9 @@ Container and store (``container``, ``store``), readers for survey files (``read
 stars (``simulate``), positional cross-match to a catalogue (``crossmatch``), Lomb-Scargle period search (``periods``), folding and seed 002's phase curves
 (``folding``), Mahabal dm-dt images (``dmdt``), light-curve features (``features``), and the built-in
 ASAS training set of Richards et al. 2012 (``asas``, imported as ``pipeline.lightcurves.asas``: it is also
-the ``python -m`` step of ``make data``, which must not be imported twice). Nothing here imports torch.
+the ``python -m`` step of ``make data``, which must not be imported twice). The same per-star steps over
+a whole survey, partition by partition on a Dask cluster, are ``pipeline.lightcurves.survey`` (imported
+on its own: it loads ``distributed``). Nothing here imports torch.
 """
 
 from .cadence import SURVEYS

@@ -75,19 +75,20 @@ def _is_period(name: str) -> bool:
     return name.startswith("periodogram_period_") and "s_to_n" not in name
 
 
-def lightcurve_features(lcs: LightCurves, min_points: int = MIN_POINTS) -> pd.DataFrame:
+def lightcurve_features(lcs: LightCurves, min_points: int = MIN_POINTS, skip_short: bool = False) -> pd.DataFrame:
     """One row per star and band: ``id, band`` and the features of :func:`feature_names`.
 
     A band with fewer than ``min_points`` usable epochs raises, naming the star: its features would be
-    noise sitting in a training set looking like a star. Epochs with non-finite values or ``err <= 0``,
-    and repeated times, are dropped first and counted in ``attrs["dropped_epochs"]``.
+    noise sitting in a training set looking like a star. With ``skip_short`` such a band is left out
+    instead and counted in ``attrs["too_few_points"]`` (a survey's faint stars). Epochs with non-finite
+    values or ``err <= 0``, and repeated times, are dropped first and counted in ``attrs["dropped_epochs"]``.
     """
     if min_points < 2:
         raise ConfigError(f"min_points {min_points}; expected at least 2 epochs per band")
     extractor = _extractor()
     columns = _columns(extractor.names)
     period_columns = [k for k, n in enumerate(extractor.names) if _is_period(n)]
-    keys, rows, dropped = [], [], 0
+    keys, rows, dropped, short = [], [], 0, 0
     for (star_id, band), frame in lcs.groups(by_band=True):
         t, m, e = (frame[c].to_numpy(np.float64) for c in ("time", "mag", "err"))
         good = np.isfinite(t) & np.isfinite(m) & np.isfinite(e) & (e > 0)
@@ -96,6 +97,9 @@ def lightcurve_features(lcs: LightCurves, min_points: int = MIN_POINTS) -> pd.Da
         # Repeated times break light-curve's strictly-sorted-time contract: keep the first epoch of each.
         t, first = np.unique(t, return_index=True)
         dropped += len(m) - len(t)
+        if len(t) < min_points and skip_short:
+            short += 1
+            continue
         if len(t) < min_points:
             raise ConfigError(f"{lcs.source}: star {star_id!r} band {band!r} has {len(t)} usable epochs; "
                               f"expected at least {min_points} for light-curve features")
@@ -107,6 +111,7 @@ def lightcurve_features(lcs: LightCurves, min_points: int = MIN_POINTS) -> pd.Da
     out.insert(0, "band", [b for _, b in keys])
     out.insert(0, "id", [i for i, _ in keys])
     out.attrs["dropped_epochs"] = dropped
+    out.attrs["too_few_points"] = short
     out.attrs["method"] = "light-curve " + _version()
     return out
 
