@@ -34,8 +34,11 @@ from holoviews.streams import Buffer
 from explorer.state import PALETTE, ExplorerState
 from explorer.training_worker import Job, default_threads, run_job
 from pipeline import ConfigError, RunError
-from pipeline.crossval import MODEL_CHOICES, STARS_FILE, CrossValConfig, read_stars
+from pipeline.bagging import AUGMENT_MODES
+from pipeline.crossval import LIGHTCURVE_MODEL_CHOICES, MODEL_CHOICES, STARS_FILE, CrossValConfig, read_stars
+from pipeline.lightcurves import LightCurves
 from pipeline.metrics import ClassificationSummary, average_confusion, classification_summary, fold_table
+from pipeline.regression import is_regression
 from pipeline.representations import DMDT_MODES, LEAK_WARNING
 from pipeline.runs import HISTORY_COLUMNS, STATUS, Run, list_runs, open_run
 from pipeline.schema import primary_band
@@ -176,7 +179,8 @@ class TrainingSession(param.Parameterized):
 
     state = param.ClassSelector(class_=ExplorerState, doc="The session's catalogue and cleaning: what is trained on.")
 
-    model = param.Selector(default="cnn2d_features", objects=list(MODEL_CHOICES))
+    model = param.Selector(default="cnn2d_features", objects=[*MODEL_CHOICES, *LIGHTCURVE_MODEL_CHOICES],
+                           doc="Catalogue models, or models on the stars' light curves (Observations tab's source).")
     preset = param.Selector(default="quick", objects=list(PRESETS), doc="Choosing one sets epochs, batch size and lr.")
     epochs = param.Integer(default=PRESETS["quick"].epochs, bounds=(1, None))
     batch_size = param.Integer(default=PRESETS["quick"].batch_size, bounds=(1, None))
@@ -187,6 +191,12 @@ class TrainingSession(param.Parameterized):
     threads = param.Integer(default=None, allow_None=True, bounds=(1, None),
                             doc="Torch CPU threads of the training process; None: cores - 1 (one kept for the server).")
     runs_dir = param.String(default="runs", doc="Where runs are saved; $VSE_RUNS_DIR when set.")
+    # Seed 001's ensemble, for models on light curves (pipeline.bagging)
+    members = param.Integer(default=1, bounds=(1, 20), doc="Networks per fold, each on a balanced sub-dataset.")
+    augment = param.Selector(default=None, objects=[None, *AUGMENT_MODES], allow_None=True,
+                             doc="Top small classes up with GP draws ('gp') or copies ('duplicate').")
+    max_steps = param.Integer(default=200, allow_None=True, bounds=(2, None),
+                              doc="bigru_features: longer sequences keep every k-th epoch (counted in the run).")
 
     running = param.Boolean(default=False, doc="A job is being trained.")
     progress = param.String(default="", doc="Fold k of K, epoch, ETA, device.")
@@ -241,8 +251,28 @@ class TrainingSession(param.Parameterized):
         """The settings as the pipeline's config (raises ConfigError); state.seed seeds folds and fits, as the CLI."""
         train = preset(self.preset, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.state.seed,
                        device=self.device, num_threads=self.threads or default_threads())
+        on_curves = self.model in LIGHTCURVE_MODEL_CHOICES
         return CrossValConfig(model=self.model, dmdt_mode=self.dmdt_mode, folds=self.folds, seed=self.state.seed,
-                              train=train, preset=self.preset)
+                              train=train, preset=self.preset, members=self.members if on_curves else 1,
+                              augment=self.augment if on_curves else None,
+                              max_steps=self.max_steps if self.model == "bigru_features" else None)
+
+    @property
+    def reads_lightcurves(self) -> bool:
+        return self.model in LIGHTCURVE_MODEL_CHOICES
+
+    def lightcurve_source(self) -> tuple[str | None, LightCurves | None, str]:
+        """Where a light-curve model's curves come from, as the Observations tab says: ``(simulate:SURVEY,
+        None, text)`` or ``(None, loaded curves, text)``."""
+        state = self.state
+        if state.observation_source == "loaded":
+            if state.lightcurves is None:
+                raise ConfigError("the Observations tab is set to loaded light curves but none are loaded; "
+                                  "load some there or choose 'Simulate a survey'")
+            return None, state.lightcurves, f"the loaded light curves ({state.lightcurves.source})"
+        return (f"simulate:{state.survey}", None,
+                f"{state.survey} observations simulated from each star's row (seed {state.survey_seed}), "
+                "marked simulated in the run")
 
     @property
     def leaks_label(self) -> bool:
@@ -301,9 +331,18 @@ class TrainingSession(param.Parameterized):
         if self._thread is None or not self._thread.is_alive():
             self.error = "Cannot start training: this session's training worker has ended (reload the page)."
             return False
-        self._job = Job(result.data, list(result.classes), config, runs_dir=self.runs_dir, run_info={
-            "catalog": str(self.state.source), "catalog_name": self.state.source_name,
-            "label_map": cleaning.label_map_name, "cleaning": cleaning.to_dict()})
+        run_info = {"catalog": str(self.state.source), "catalog_name": self.state.source_name,
+                    "label_map": cleaning.label_map_name, "cleaning": cleaning.to_dict()}
+        source, lightcurves = None, None
+        if self.reads_lightcurves:
+            try:
+                source, lightcurves, _ = self.lightcurve_source()
+            except ConfigError as exc:
+                self.error = f"Cannot start training: {exc}"
+                return False
+            run_info["lightcurve_source"] = source or lightcurves.source
+        self._job = Job(result.data, list(result.classes), config, runs_dir=self.runs_dir, run_info=run_info,
+                        lightcurve_source=source, lightcurve_seed=self.state.survey_seed, lightcurves=lightcurves)
         self._stop.clear()
         self._idle.clear()
         self.history.clear()
@@ -431,7 +470,11 @@ class TrainingSession(param.Parameterized):
             hit = self._reports.get(run_id)
             if hit is not None and key is not None and hit[0] == key:
                 return hit[1]
-        report = build_report(open_run(self.run_path(run_id)))
+        run = open_run(self.run_path(run_id))
+        if is_regression(run):  # scored by explorer.views.regression, not by class
+            raise RunError(f"run {run_id} is a regression run ({run.config.get('target')}): it has no classes "
+                           "or confusion matrix; its scores are in the Results tab")
+        report = build_report(run)
         with self._cache_lock:
             self._reports[run_id] = (key, report)
         return report

@@ -29,6 +29,8 @@ import torch
 
 from pipeline import ConfigError, RunError, TrainingError
 from pipeline.crossval import CrossValConfig, cross_validate
+from pipeline.lightcurves import LightCurves
+from pipeline.observed import catalogue_lightcurves
 from pipeline.training import Callback, History
 
 #: Seconds between two per-batch messages: the page shows a few updates a second, no more.
@@ -55,6 +57,11 @@ class Job:
     config: CrossValConfig
     run_info: dict
     runs_dir: str
+    #: Light-curve models: ``simulate:SURVEY`` (simulated here, in the training process, seeded by
+    #: ``lightcurve_seed``) or None with ``lightcurves`` the session's loaded ones.
+    lightcurve_source: str | None = None
+    lightcurve_seed: int = 0
+    lightcurves: LightCurves | None = None
 
 
 def run_job(job: Job, messages, stop) -> None:
@@ -75,8 +82,11 @@ def run_job(job: Job, messages, stop) -> None:
         os.nice(NICENESS)
     torch.set_num_threads(job.config.train.num_threads or default_threads())
     try:
+        lightcurves = job.lightcurves
+        if job.lightcurve_source is not None:
+            lightcurves = catalogue_lightcurves(job.lightcurve_source, job.stars, job.lightcurve_seed)
         outcome = cross_validate(job.stars, job.classes, job.config, job.runs_dir, job.run_info,
-                                 callbacks=[_Forward(messages)], stop=_Either(stop, terminated))
+                                 callbacks=[_Forward(messages)], stop=_Either(stop, terminated), lightcurves=lightcurves)
         run = outcome.run
         messages.put(("done", run.run_id, run.state, len(run.folds), [s.accuracy for s in outcome.summaries]))
     except (ConfigError, RunError, TrainingError) as exc:  # the user can act on these: no traceback

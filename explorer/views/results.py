@@ -18,9 +18,11 @@ from pipeline import RunError
 from pipeline.metrics import FOLD_COLUMNS
 from pipeline.models import MODEL_INPUTS
 from pipeline.probability_metrics import Calibration, RocSummary, calibration, roc_summary
-from pipeline.runs import Run
+from pipeline.regression import is_regression
+from pipeline.runs import Run, open_run
 
 from .common import View, safe
+from .regression import regression_report
 from .training import history_plot
 
 #: The per-fold bars: accuracy and the weighted averages the thesis reports.
@@ -204,11 +206,14 @@ class ResultsView(View):
             self.session.refresh_runs()
 
     def _open(self, run_id: str | None) -> RunReport | pn.viewable.Viewable:
-        """The run's report, or a pane saying why there is none."""
+        """The run's report, a regression run's own view, or a pane saying why there is none."""
         if run_id is None:
             return pn.pane.Markdown("No saved runs yet: train one in the **Training** tab "
                                     "(or with `python -m pipeline train`, into the same runs folder).")
         try:
+            run = open_run(self.session.run_path(run_id))
+            if is_regression(run):
+                return regression_report(run)
             return self.session.report(run_id)
         except (RunError, ValueError, OSError) as exc:
             return pn.pane.Alert(safe(f"Run {run_id} cannot be read: {exc}"), alert_type="danger",
@@ -254,6 +259,9 @@ class ResultsView(View):
             return pn.pane.Markdown("")
         reports = [self._open(run_id) for run_id in (self.compare_a, self.compare_b)]
         for report in reports:
+            if isinstance(report, pn.Column):  # a regression run's own view
+                return pn.pane.Markdown("The comparison is for two classification runs; a regression run is shown "
+                                        "on its own above.")
             if not isinstance(report, RunReport):
                 return report
         scored = [r for r in reports if r.run.folds]

@@ -14,6 +14,7 @@ import param
 from bokeh.palettes import Category10
 
 from explorer.training import TrainingSession, training_session
+from pipeline import ConfigError
 from pipeline.representations import LEAK_WARNING
 
 from .common import View, safe
@@ -69,6 +70,9 @@ class TrainingView(View):
             pn.widgets.IntInput.from_param(p.folds, label="Folds", width=135),
             pn.widgets.RadioButtonGroup.from_param(p.dmdt_mode, width=280),
             pn.widgets.Select.from_param(p.device, label="Device", width=280),
+            pn.widgets.IntInput.from_param(p.members, label="Networks per fold", width=135),
+            pn.widgets.Select.from_param(p.augment, label="Augment small classes", width=135),
+            pn.widgets.IntInput.from_param(p.max_steps, label="Longest sequence (BiGRU)", width=280),
         ]
         self._start = pn.widgets.Button(label="Start training", color="primary", width=135)
         self._stop = pn.widgets.Button(label="Stop", color="danger", width=135, disabled=True)
@@ -82,11 +86,15 @@ class TrainingView(View):
         self._message = pn.pane.Alert(alert_type="success", visible=False, sizing_mode="stretch_width")
         self._data = pn.pane.Markdown(width=300)
         self._device = pn.pane.Markdown(width=300)
+        self._curves = pn.pane.Markdown(width=300)
         s = self._settings
+        self._lightcurve_settings = pn.Column(
+            "**Light curves** (models on observed curves)", self._curves, pn.Row(s[8], s[9], margin=0), s[10],
+            margin=0)
         controls = pn.Column(
             "### Model", s[0], "**Preset** (sets epochs, batch size, learning rate)", s[1],
             pn.Row(s[2], s[3], margin=0), pn.Row(s[4], s[5], margin=0),
-            "**dm-dt images** (dm-dt models)", s[6], s[7], self._device, self._data,
+            "**dm-dt images** (dm-dt models)", s[6], self._lightcurve_settings, s[7], self._device, self._data,
             pn.Row(self._start, self._stop, margin=0), width=310,
         )
         live = pn.Column(
@@ -100,6 +108,7 @@ class TrainingView(View):
         self._refresh_alerts()
         self._refresh_data()
         self._refresh_device()
+        self._refresh_curves()
 
     @param.depends("session.running", "session.fraction", "session.progress", watch=True)
     def _refresh_running(self):
@@ -138,6 +147,20 @@ class TrainingView(View):
                              f"({self.state.preset}; {cap} per class, set in **Data & filters**), "
                              f"seed {self.state.seed}."
                              " Fewer stars train faster.")
+
+    @param.depends("session.model", "state.observation_source", "state.survey", "state.survey_seed",
+                   "state.lightcurves", watch=True)
+    def _refresh_curves(self):
+        """Light-curve settings only for models on light curves, with where their curves come from."""
+        session = self.session
+        self._lightcurve_settings.visible = session.reads_lightcurves
+        self._settings[10].visible = session.model == "bigru_features"
+        if session.reads_lightcurves:
+            try:
+                text = f"Trains on {session.lightcurve_source()[2]} (set in **Observations**)."
+            except ConfigError as exc:
+                text = f"**Cannot train yet:** {exc}."
+            self._curves.object = safe(text)
 
     @param.depends("session.device_name", watch=True)
     def _refresh_device(self):
