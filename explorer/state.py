@@ -118,6 +118,8 @@ class SharedMemo:
 
 
 SHARED = SharedMemo(SHARED_KEPT)
+#: Catalogues apart from what is derived from them, so that many new settings do not push the catalogue out
+CATALOGS = SharedMemo(4)
 
 
 def _catalog_stamp(source: str | Path) -> tuple:
@@ -132,12 +134,12 @@ def _catalog_stamp(source: str | Path) -> tuple:
 def shared_catalog(source: str | Path) -> pd.DataFrame:
     """``pipeline.load_catalog(source)``, one frame per source for every session, so that results
     cleaned from it are shared too."""
-    return SHARED.get("catalog", _catalog_stamp(source), lambda: pipeline.load_catalog(source))
+    return CATALOGS.get("catalog", _catalog_stamp(source), lambda: pipeline.load_catalog(source))
 
 
 def catalog_in_memory(source: str | Path) -> bool:
     """Whether a session opening ``source`` finds it loaded already (opening it then takes no time)."""
-    return SHARED.has("catalog", _catalog_stamp(source))
+    return CATALOGS.has("catalog", _catalog_stamp(source))
 #: The settings params, in CleaningConfig's order; a change of any re-runs the cleaning.
 SETTINGS = ("preset", "min_obs", "min_obs_comparison", "max_log_fap", "min_r2", "max_period_rel_err",
             "require_fourier", "mag_range", "min_amp", "regions", "ranges", "cap", "seed")

@@ -16,7 +16,7 @@ from param.parameterized import Skip
 
 import pipeline
 from explorer.app import App
-from explorer.state import ExplorerState
+from explorer.state import ExplorerState, catalog_in_memory
 from explorer.views import Alerts, DataView, DmdtView, LightCurveView
 
 
@@ -269,3 +269,20 @@ def test_the_app_is_a_plain_layout_outside_a_server(state):
     app.tabs.active = 2
     assert {i: view.shown for i, view in app.views.items()} == {0: False, 3: False, 2: True}
     assert [slot.objects for slot in app._slots[4:]] == [[], [], []]
+
+
+def test_sessions_share_the_catalogue_cleaning_results_and_summaries(state, ztf_catalog_file):
+    """A second browser session (another state) opens the same source: nothing is parsed, cleaned or
+    reconstructed again, and settings met before in any session come back as the same result."""
+    curves = state.class_curves()
+    other = ExplorerState()
+    assert catalog_in_memory(ztf_catalog_file) and other.load(ztf_catalog_file), other.error
+    assert other.catalog is state.catalog and other.result is state.result
+    assert other.class_curves() is curves
+    first = state.result
+    other.cap = 100
+    assert other.result is not first and state.result is first  # a session's settings stay its own
+    state.cap = 100
+    assert state.result is other.result
+    other.cap = 1000
+    assert other.result is first
