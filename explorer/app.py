@@ -16,12 +16,13 @@ if SERVED_AS_SCRIPT and str(Path(__file__).resolve().parent.parent) not in sys.p
 
 import panel as pn  # noqa: E402
 import param  # noqa: E402
+from panel.io.resources import get_dist_path  # noqa: E402
 from panel.viewable import Viewer  # noqa: E402
 
-from explorer.state import ExplorerState  # noqa: E402
+from explorer.state import ExplorerState, catalog_in_memory  # noqa: E402
 from explorer.views import (  # noqa: E402
     Alerts, DataView, DmdtView, LightCurveView, MisclassificationsView, ObservationsView, ResultsView,
-    TrainingView,
+    TrainingView, View,
 )
 
 #: The app's tabs in order: a new view over the same state is one more entry here.
@@ -40,8 +41,14 @@ class App(Viewer):
         params.setdefault("state", ExplorerState())
         params.setdefault("source", os.environ.get("VSE_CATALOG") or "ogle3")
         super().__init__(**params)
-        self.views = [view(state=self.state) for _, view in TABS]
-        self.tabs = pn.Tabs(*[(title, view) for (title, _), view in zip(TABS, self.views)], dynamic=True,
+        if self.state.catalog is None and catalog_in_memory(self.source):
+            self.state.load(self.source)  # at once: the page is then built once, with its content
+        #: Each tab's view, made the first time the tab is shown (a page draws one tab, not seven).
+        self.views: dict[int, View] = {}
+        self._slots = [pn.Column(sizing_mode="stretch_width") for _ in TABS]
+        # Not dynamic: a tab once drawn stays in the page, so switching back is the browser's alone
+        # (a dynamic tab is sent again whole at every visit)
+        self.tabs = pn.Tabs(*[(title, slot) for (title, _), slot in zip(TABS, self._slots)],
                             sizing_mode="stretch_width")
         self.tabs.param.watch(self._show_active, "active")
         self._show_active()
@@ -58,8 +65,12 @@ class App(Viewer):
             self._layout.loading = False
 
     def _show_active(self, *_):
-        for i, view in enumerate(self.views):
-            view.shown = i == self.tabs.active
+        active = self.tabs.active
+        if active not in self.views:
+            self.views[active] = TABS[active][1](state=self.state)
+            self._slots[active].objects = [self.views[active]]
+        for i, view in self.views.items():
+            view.shown = i == active
 
     def servable(self, title: str | None = None, **kwargs):
         """In a server session, the template holding the app; in Jupyter, the plain layout.
@@ -106,8 +117,21 @@ REFUSED = ("This explorer serves only the machine it runs on. To share it, its o
            "explicit address and authentication (see the README, \"Serving the explorer to others\").")
 
 
+def resources_from_this_server() -> None:
+    """Make the session's stylesheets come from this server, however the session began.
+
+    Panel points a component's stylesheets at the page's ``dist_url``, which it sets while rendering
+    the HTML page, and at ``cdn.holoviz.org`` where a document has none. A document has none when
+    Bokeh makes the session as the websocket connects: the page's own session was discarded unused
+    (``--unused-session-lifetime``, 15 s by default), which happens when the browser needs longer than
+    that to load the page's scripts, as on a busy machine. Offline, such a page then lost every stylesheet.
+    """
+    pn.state.curdoc._template_variables.setdefault("dist_url", get_dist_path())
+
+
 if SERVED_AS_SCRIPT:  # not on import: a notebook or another served script sets up its own page
     pn.extension("tabulator", sizing_mode="fixed")
+    resources_from_this_server()
     if remote_allowed() or client_is_local():
         App().servable()
     else:  # nothing of the app (catalogue, runs) is loaded for this session

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,9 +70,76 @@ def server_path(text: str) -> Path | None:
         return None
 
 
-#: Cleaning results kept per session, by settings: going back to recent settings (a preset toggled, a cap
-#: moved back) shows them at once instead of re-cleaning the whole catalogue (~0.5-1 s on OGLE-III).
-RESULTS_KEPT = 8
+#: Values the server process keeps, shared by every session: catalogues, cleaning results by settings
+#: and what the views derive from them. Going back to recent settings (a preset toggled, a cap moved
+#: back), a second browser tab or a reload then shows them at once instead of re-cleaning the whole
+#: catalogue (~0.5-1 s on OGLE-III) and re-reconstructing the curves. Sharing is safe because nothing
+#: here is changed once made: the explorer only reads catalogues and results.
+SHARED_KEPT = 48
+
+
+class SharedMemo:
+    """``compute()`` once per name and inputs, kept for every session (least recently used dropped first).
+
+    Inputs are compared by identity (objects: a catalogue, a cleaning result) or by value (str, int,
+    float, bool, None, tuples of those); an entry holds its inputs, so an id cannot be reused while it lives.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict[tuple, tuple[tuple, object]] = OrderedDict()
+        self._lock = threading.RLock()  # views compute summaries off the event loop, several sessions at once
+
+    @staticmethod
+    def _key(name: str, inputs: tuple) -> tuple:
+        plain = (str, int, float, bool, type(None), tuple)
+        return (name, *(value if isinstance(value, plain) else ("id", id(value)) for value in inputs))
+
+    def get(self, name: str, inputs: tuple, compute: Callable[[], object]):
+        key = self._key(name, inputs)
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+                return hit[1]
+            value = compute()
+            self._entries[key] = (inputs, value)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+            return value
+
+    def has(self, name: str, inputs: tuple) -> bool:
+        with self._lock:
+            return self._key(name, inputs) in self._entries
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+SHARED = SharedMemo(SHARED_KEPT)
+#: Catalogues apart from what is derived from them, so that many new settings do not push the catalogue out
+CATALOGS = SharedMemo(4)
+
+
+def _catalog_stamp(source: str | Path) -> tuple:
+    """What tells one catalogue source apart: a built-in's name, else the file's path, size and time."""
+    path = Path(source).expanduser()
+    if str(source) in pipeline.catalogs.BUILTIN_SOURCES or not path.is_file():
+        return (str(source),)
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def shared_catalog(source: str | Path) -> pd.DataFrame:
+    """``pipeline.load_catalog(source)``, one frame per source for every session, so that results
+    cleaned from it are shared too."""
+    return CATALOGS.get("catalog", _catalog_stamp(source), lambda: pipeline.load_catalog(source))
+
+
+def catalog_in_memory(source: str | Path) -> bool:
+    """Whether a session opening ``source`` finds it loaded already (opening it then takes no time)."""
+    return CATALOGS.has("catalog", _catalog_stamp(source))
 #: The settings params, in CleaningConfig's order; a change of any re-runs the cleaning.
 SETTINGS = ("preset", "min_obs", "min_obs_comparison", "max_log_fap", "min_r2", "max_period_rel_err",
             "require_fourier", "mag_range", "min_amp", "regions", "ranges", "cap", "seed")
@@ -142,9 +210,6 @@ class ExplorerState(param.Parameterized):
     def __init__(self, **params):
         super().__init__(**params)
         self._applied: tuple[pd.DataFrame, CleaningConfig] | None = None
-        self._memo: dict[str, tuple[tuple, object]] = {}
-        self._results: dict[str, CleaningResult] = {}  # by repr(config), for the catalogue in _applied; newest last
-        self._lock = threading.RLock()  # summaries may be computed off the event loop
 
     def __repr__(self) -> str:  # the default would print the whole catalogue
         kept = "-" if self.result is None else f"{len(self.result.data):,}"
@@ -165,10 +230,10 @@ class ExplorerState(param.Parameterized):
         """Load and clean a catalogue; on failure set ``error`` and keep the catalogue already loaded."""
         name = name or str(source)
         try:
-            catalog = pipeline.load_catalog(source)
-            preset = self.suggest_preset(source, catalog)
+            catalog = shared_catalog(source)
+            preset = SHARED.get("preset", (str(source), catalog), lambda: self.suggest_preset(source, catalog))
             config = self.config(preset)
-            result = pipeline.clean(catalog, config)
+            result = self._clean(catalog, config)
         except (ValueError, KeyError, OSError) as exc:  # CatalogError and ConfigError are ValueErrors
             self.error = self._failure(f"Could not load {name}", self._named(exc, source, name))
             return False
@@ -177,7 +242,6 @@ class ExplorerState(param.Parameterized):
             self.error = self._failure(f"Could not load {name} (unexpected error)", self._named(exc, source, name))
             return False
         self._applied = (catalog, config)
-        self._results = {repr(config): result}
         self.param.update(
             source=str(source), source_name=name, catalog=catalog, preset=preset, result=result,
             selection=np.empty(0, dtype=np.int64), selection_bounds=None, selected_star=None,
@@ -260,7 +324,7 @@ class ExplorerState(param.Parameterized):
             config = self.config()
             if self._applied is not None and self._applied[0] is self.catalog and self._applied[1] == config:
                 return True
-            result = self._clean(config)
+            result = self._clean(self.catalog, config)
         except ValueError as exc:
             self.error = self._failure("These settings cannot be applied", exc, "the previous filter result is kept")
             if self._applied is not None:
@@ -272,16 +336,10 @@ class ExplorerState(param.Parameterized):
                                   f"{len(result.data):,} stars kept.")
         return True
 
-    def _clean(self, config: CleaningConfig) -> CleaningResult:
-        """``pipeline.clean`` of the catalogue, or its result for these settings kept from earlier."""
-        if self._applied is None or self._applied[0] is not self.catalog:
-            self._results.clear()  # another catalogue
-        key = repr(config)
-        result = self._results.pop(key, None) or pipeline.clean(self.catalog, config)
-        self._results[key] = result
-        while len(self._results) > RESULTS_KEPT:
-            self._results.pop(next(iter(self._results)))
-        return result
+    @staticmethod
+    def _clean(catalog: pd.DataFrame, config: CleaningConfig) -> CleaningResult:
+        """``pipeline.clean`` of the catalogue, or its result for these settings from earlier (any session)."""
+        return SHARED.get("clean", (catalog, repr(config)), lambda: pipeline.clean(catalog, config))
 
     def _restore(self, config: CleaningConfig) -> None:
         values = config.to_dict()
@@ -314,17 +372,10 @@ class ExplorerState(param.Parameterized):
         return f"{what}: {str(detail).rstrip('.')}. " + (kept[0].upper() + kept[1:] + "." if kept else self._kept_phrase())
 
     # ------------------------------------------------------------------ derived data, cached
-    def _cached(self, name: str, deps: tuple, compute: Callable[[], object]):
-        """``compute()`` once per ``deps`` (compared by identity, or equality for plain values)."""
-        with self._lock:
-            hit = self._memo.get(name)
-            if hit is not None and len(hit[0]) == len(deps) and all(
-                a is b or (isinstance(a, (str, int, float)) and a == b) for a, b in zip(hit[0], deps)
-            ):
-                return hit[1]
-            value = compute()
-            self._memo[name] = (deps, value)
-            return value
+    @staticmethod
+    def _cached(name: str, deps: tuple, compute: Callable[[], object]):
+        """``compute()`` once per ``deps`` (compared by identity, or equality for plain values), for every session."""
+        return SHARED.get(name, deps, compute)
 
     @property
     def band(self) -> str:

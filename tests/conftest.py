@@ -129,8 +129,8 @@ class ServedApp:
 
 
 def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: float = 180.0,
-              runs_dir: Path | None = None) -> ServedApp:
-    """Start ``panel serve explorer/app.py`` on a free port and return once it answers HTTP."""
+              runs_dir: Path | None = None, serve_args: tuple[str, ...] = ()) -> ServedApp:
+    """Start ``panel serve explorer/app.py`` (plus ``serve_args``) on a free port and return once it answers HTTP."""
     port = free_port()
     env = {**os.environ, "VSE_CACHE_DIR": str(cache), "BOKEH_ALLOW_WS_ORIGIN": f"127.0.0.1:{port}"}
     if runs_dir is not None:
@@ -140,7 +140,8 @@ def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: 
         env["VSE_CATALOG"] = str(catalog)
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", "explorer/app.py", "--address", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "panel", "serve", "explorer/app.py", "--address", "127.0.0.1", "--port", str(port),
+         *serve_args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     log.close()

@@ -58,7 +58,7 @@ def test_a_picked_star_shows_its_simulated_observations(served, page: Page):
     expect(page.get_by_text("No star picked")).to_be_visible()
 
     page.locator(".bk-tab", has_text="Light curves").click()
-    page.locator(".tabulator-row").first.click()
+    page.locator(".vse-lc-table .tabulator-row").first.click()
     expect(page.get_by_text("cleaning", exact=True)).to_be_visible()
 
     page.locator(".bk-tab", has_text="Observations").click()

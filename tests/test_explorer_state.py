@@ -12,10 +12,11 @@ import pandas as pd
 import panel as pn
 import param
 import pytest
+from param.parameterized import Skip
 
 import pipeline
 from explorer.app import App
-from explorer.state import ExplorerState
+from explorer.state import ExplorerState, catalog_in_memory
 from explorer.views import Alerts, DataView, DmdtView, LightCurveView
 
 
@@ -240,10 +241,19 @@ def test_dmdt_images_wait_until_shown_and_label_the_real_edges(state, monkeypatc
     computed = []
     means = state.dmdt_class_means
     monkeypatch.setattr(state, "dmdt_class_means", lambda: computed.append(1) or means())
-    assert run_async(view._class_means()).object == "" and not computed
-    view.shown = True
-    images = [pane.object for pane in run_async(view._class_means())]
-    assert computed and len(images) == len(state.result.classes)
+    with pytest.raises(Skip):  # Panel keeps what the hidden view showed
+        run_async(view._class_means())
+    assert not computed
+    view.shown = True  # the view draws its images (at once here: no server loop to wait for)
+    images = [pane.object for pane in view._layout.select(pn.pane.HoloViews)]
+    assert len(computed) == 1 and len(images) == len(state.result.classes)
+    view.shown = False
+    view.shown = True  # shown again with the same inputs: nothing is redrawn
+    assert len(computed) == 1 and [pane.object for pane in view._layout.select(pn.pane.HoloViews)] == images
+    view.shown = False
+    state.dmdt_mode = "thesis"
+    view.shown = True  # shown again after a change: redrawn
+    assert len(computed) == 2 and "leaks the label" in view._leak.object
     options = images[0].opts.get().kwargs
     assert [label for _, label in options["xticks"]][:3] == ["0.0069", "0.014", "0.028"]
     assert [label for _, label in options["yticks"]][-3:] == ["3", "5", "8"]
@@ -254,5 +264,25 @@ def test_the_app_is_a_plain_layout_outside_a_server(state):
     assert app.servable() is app
     assert app.tabs._names == ["Data & filters", "Light curves", "dm-dt", "Observations", "Training", "Results",
                                "Misclassifications"]
+    assert list(app.views) == [0]  # the other tabs' views are made when first shown
     app.tabs.active = 3
-    assert [view.shown for view in app.views] == [False, False, False, True, False, False, False]
+    app.tabs.active = 2
+    assert {i: view.shown for i, view in app.views.items()} == {0: False, 3: False, 2: True}
+    assert [slot.objects for slot in app._slots[4:]] == [[], [], []]
+
+
+def test_sessions_share_the_catalogue_cleaning_results_and_summaries(state, ztf_catalog_file):
+    """A second browser session (another state) opens the same source: nothing is parsed, cleaned or
+    reconstructed again, and settings met before in any session come back as the same result."""
+    curves = state.class_curves()
+    other = ExplorerState()
+    assert catalog_in_memory(ztf_catalog_file) and other.load(ztf_catalog_file), other.error
+    assert other.catalog is state.catalog and other.result is state.result
+    assert other.class_curves() is curves
+    first = state.result
+    other.cap = 100
+    assert other.result is not first and state.result is first  # a session's settings stay its own
+    state.cap = 100
+    assert state.result is other.result
+    other.cap = 1000
+    assert other.result is first

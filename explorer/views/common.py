@@ -7,6 +7,7 @@ import html
 import panel as pn
 import param
 from panel.viewable import Viewer
+from param.parameterized import Skip
 
 from explorer.state import ExplorerState
 
@@ -24,6 +25,36 @@ class View(Viewer):
     state = param.ClassSelector(class_=ExplorerState)
     shown = param.Boolean(default=True, doc="""
         False while the view sits in a hidden tab, so costly views wait until they are shown.""")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._drawn: dict[str, tuple] = {}  # each costly part's inputs when last drawn
+        self._reshown: set[str] = set()  # parts whose next draw follows the view being shown again
+        self.param.watch(self._hidden, "shown")
+
+    def _hidden(self, event):
+        if not event.new:
+            self._reshown = set(self._drawn)
+
+    def skip_unless_due(self, part: str, *inputs) -> tuple:
+        """Raise param's ``Skip`` (Panel then keeps what ``part`` shows) while the view is hidden, and when
+        it is shown again with the inputs ``part`` last drew: a hidden tab computes nothing, and switching
+        back to a tab redraws only what changed meanwhile. Inputs compare by identity, or value if plain.
+        Returns the inputs, for :meth:`drawn` once the part is drawn (a draw cancelled midway is not)."""
+        if not self.shown:
+            raise Skip
+        if part in self._reshown:
+            self._reshown.discard(part)
+            last = self._drawn.get(part, ())
+            if len(last) == len(inputs) and all(
+                    a is b or (isinstance(a, (str, int, float, bool)) and a == b) for a, b in zip(last, inputs)):
+                raise Skip
+        return inputs
+
+    def drawn(self, part: str, inputs: tuple, content):
+        """``content``, now what ``part`` shows for ``inputs``."""
+        self._drawn[part] = inputs
+        return content
 
 
 class Alerts(Viewer):

@@ -113,31 +113,38 @@ class DmdtView(View):
 
     @param.depends("state.result", "state.dmdt_mode", "state.seed", "reference_class", "band", "shown")
     async def _class_means(self):
-        if not self.shown or self.state.result is None:
-            return pn.pane.Markdown("")
-        means = await asyncio.to_thread(self.state.dmdt_class_means)
+        state = self.state
+        inputs = self.skip_unless_due("class_means", state.result, state.dmdt_mode, state.seed, self.reference_class,
+                                      self.band)
+        if state.result is None:
+            return self.drawn("class_means", inputs, pn.pane.Markdown(""))
+        means = await asyncio.to_thread(state.dmdt_class_means)
         if not means.images:
-            return pn.pane.Markdown("No kept stars: loosen the filters.")
+            return self.drawn("class_means", inputs, pn.pane.Markdown("No kept stars: loosen the filters."))
         index = self.channel(means.channels)
         images = {cls: image[index] for cls, image in means.images.items()}
         clim = color_range(images.values())
         plots = [dmdt_image(image, f"{cls} (n={means.counts[cls]:,})", clim) for cls, image in images.items()]
         plots[-1] = plots[-1].opts(colorbar=True)  # one colour scale, shared by every class
-        return pn.GridBox(*(pn.pane.HoloViews(plot.opts(toolbar=None), linked_axes=False) for plot in plots), ncols=5)
+        return self.drawn("class_means", inputs, pn.GridBox(
+            *(pn.pane.HoloViews(plot.opts(toolbar=None), linked_axes=False) for plot in plots), ncols=5))
 
     @param.depends("state.selected_star", "state.result", "state.dmdt_mode", "reference_class", "band", "shown")
     async def _star_image(self):
         state = self.state
-        if not self.shown or state.result is None or state.selected_star is None:
-            return pn.pane.Markdown("Pick a star in the Light curves tab to see its image here.")
+        inputs = self.skip_unless_due("star_image", state.selected_star, state.result, state.dmdt_mode,
+                                      self.reference_class, self.band)
+        if state.result is None or state.selected_star is None:
+            return self.drawn("star_image", inputs,
+                              pn.pane.Markdown("Pick a star in the Light curves tab to see its image here."))
         try:
             image = await asyncio.to_thread(state.dmdt_star_image)
         except pipeline.ConfigError as exc:
-            return pn.pane.Alert(safe(exc), alert_type="warning")
+            return self.drawn("star_image", inputs, pn.pane.Alert(safe(exc), alert_type="warning"))
         index = self.channel(state.dmdt_channels())
         title = f"{state.selected_star}" + ("" if state.dmdt_mode == "thesis" else f" vs {self.reference_class}")
         image = dmdt_image(image[index], title, color_range([image[index]]), frame_width=330).opts(colorbar=True)
-        return pn.pane.HoloViews(image, linked_axes=False)
+        return self.drawn("star_image", inputs, pn.pane.HoloViews(image, linked_axes=False))
 
     def __panel__(self):
         return self._layout

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import param
+from param.parameterized import Skip
 
 import pipeline
 from explorer.state import REMOVED_COLOR
@@ -34,7 +35,7 @@ class LightCurveView(View):
         self._table_title = pn.pane.Markdown(margin=(0, 10))
         self._table = pn.widgets.Tabulator(
             pd.DataFrame(), pagination="remote", page_size=12, selectable=1, disabled=True, show_index=False,
-            layout="fit_columns", width=660, widths={"id": 200},
+            layout="fit_columns", width=660, widths={"id": 200}, css_classes=["vse-lc-table"],
         )
         self._table.param.watch(self._row_picked, "selection")
         self._scaling = pn.widgets.Checkbox.from_param(
@@ -51,12 +52,17 @@ class LightCurveView(View):
         self._refresh_table()
 
     # -------------------------------------------------------------- picking a star
-    @param.depends("state.selection", "state.result", watch=True)
+    @param.depends("state.selection", "state.result", "shown", watch=True)
     def _refresh_table(self):
         """The selection when there is one, else the kept stars; the star-id completion follows it."""
         state = self.state
+        try:
+            inputs = self.skip_unless_due("table", state.selection, state.result)
+        except Skip:
+            return
         if state.result is None:
             return
+        self.drawn("table", inputs, None)
         selected = len(state.selection) > 0
         positions = state.selection if selected else state.kept_positions()
         band = state.band
@@ -150,14 +156,15 @@ class LightCurveView(View):
             width=380,
         )
 
-    @param.depends("state.result", "state.match_amplitude")
+    @param.depends("state.result", "state.match_amplitude", "shown")
     def _class_plots(self):
         state = self.state
+        inputs = self.skip_unless_due("class_plots", state.result, state.match_amplitude)
         if state.result is None:
-            return pn.pane.Markdown("")
+            return self.drawn("class_plots", inputs, pn.pane.Markdown(""))
         summaries = state.class_curves()
         if not summaries:
-            return pn.pane.Markdown("No kept stars: loosen the filters.")
+            return self.drawn("class_plots", inputs, pn.pane.Markdown("No kept stars: loosen the filters."))
         phase = pipeline.phase_grid()
         colors = state.class_colors()
         panels = [
@@ -169,7 +176,7 @@ class LightCurveView(View):
                 linked_axes=False)
             for cls, s in summaries.items()
         ]
-        return pn.GridBox(*panels, ncols=5)  # separate plots: each class keeps its own magnitude range
+        return self.drawn("class_plots", inputs, pn.GridBox(*panels, ncols=5))  # separate plots: each class keeps its own magnitude range
 
     def __panel__(self):
         return self._layout

@@ -220,20 +220,23 @@ class ObservationsView(View):
                    "state.survey_seed", "state.lightcurves", "fold_at", "dmdt_preset", "shown")
     async def _content(self):
         state = self.state
-        if not self.shown:
-            return pn.pane.Markdown("")
+        inputs = self.skip_unless_due("content", state.selected_star, state.catalog, state.observation_source,
+                                      state.survey, state.survey_seed, state.lightcurves, self.fold_at,
+                                      self.dmdt_preset)
         if state.catalog is None:
-            return pn.pane.Markdown("Load a catalogue in the Data & filters tab first.")
+            return self.drawn("content", inputs, pn.pane.Markdown("Load a catalogue in the Data & filters tab first."))
         if state.selected_star is None:
-            return pn.pane.Markdown("### No star picked\nPick a star in the Light curves tab (by id or from the "
-                                    "table) to see its observations here.", css_classes=["vse-obs-empty"])
+            return self.drawn("content", inputs, pn.pane.Markdown(
+                "### No star picked\nPick a star in the Light curves tab (by id or from the table) to see its "
+                "observations here.", css_classes=["vse-obs-empty"]))
         try:
             obs = await asyncio.to_thread(self.observations)
         except NoObservations as exc:
-            return pn.pane.Alert(html.escape(str(exc)), alert_type="warning", css_classes=["vse-obs-empty"])
+            return self.drawn("content", inputs, pn.pane.Alert(html.escape(str(exc)), alert_type="warning",
+                                                               css_classes=["vse-obs-empty"]))
         if state.star_position(obs.star_id) is None:  # another catalogue arrived meanwhile; its own update follows
             return pn.pane.Markdown("")
-        return self.draw(obs)
+        return self.drawn("content", inputs, self.draw(obs))
 
     def draw(self, obs: StarObservations) -> pn.Column:
         """Title, period summary and the four plots of ``obs`` (the part of ``_content`` after computing).
