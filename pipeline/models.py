@@ -496,7 +496,8 @@ class Cnn2dMahabal(_Classifier):
 
 RNN_CHOICES = [
     "sequence per epoch: phase step (days, scaled by the curve's std), magnitude minus the curve's mean, error",
-    "numeric features standardised on the training fold (the seed's code fed raw period and amplitude)",
+    "numeric features log10(period) and amplitude, standardised on the training fold (the seed's code fed raw "
+    "period and amplitude)",
     "padding masked by packed sequences; embedding = last state of each direction of the second BiGRU",
 ]
 

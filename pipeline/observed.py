@@ -39,8 +39,10 @@ KINDS = ("folded", "lc_dmdt", "sequence", "features")
 NETWORK_KINDS = ("folded", "lc_dmdt", "sequence")
 #: Kinds built at each star's period (its ``period`` column).
 PERIOD_KINDS = ("folded", "sequence")
-#: The numbers seed 001's dense branch reads beside a sequence (period in days, amplitude in mag).
-SEQUENCE_FEATURES = ("period", "amplitude")
+#: The numbers seed 001's dense branch reads beside a sequence: the period as its log (the seed fed days
+#: raw; periods span 0.05 to 1,000 d, so standardised raw days squeeze every short-period class together)
+#: and the amplitude in mag.
+SEQUENCE_FEATURES = ("log10_period", "amplitude")
 CATALOGUE_PERIOD = "catalogue (the stars' period column)"
 
 
@@ -155,7 +157,8 @@ def observed_inputs(stars: pd.DataFrame, lightcurves: LightCurves | None, kind: 
         keep = usable.to_numpy()
         seqs = sequence_inputs(curves, dict(zip(ids[keep], period[keep])), list(ids[keep]), max_steps=max_steps)
         x = seqs.x
-        features = pd.DataFrame({"period": period[keep].to_numpy(np.float64), "amplitude": seqs.amplitudes})
+        features = pd.DataFrame({"log10_period": np.log10(period[keep].to_numpy(np.float64)),
+                                 "amplitude": seqs.amplitudes})
         record.update(period_source=period_source, max_steps=max_steps, thinned=seqs.report["thinned"],
                       longest=int(seqs.lengths.max(initial=0)), feature_names=list(SEQUENCE_FEATURES),
                       sequence="per epoch of the phase-sorted curve: phase step (days, scaled by the curve's std "

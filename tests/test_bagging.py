@@ -50,7 +50,7 @@ def test_bagged_gp_ensemble_trains_and_predicts_on_training_stars_only(stars, ob
     run = open_run(result.run.path)
     assert run.state == "complete" and run.config["members"] == 2 and run.config["augment"] == "gp"
     assert any("posterior" in choice for choice in run.config["model_choices"])
-    assert run.config["inputs"]["features"] == ["period", "amplitude"] and run.config["n_features"] == 2
+    assert run.config["inputs"]["features"] == ["log10_period", "amplitude"] and run.config["n_features"] == 2
 
     made = pd.read_parquet(run.path / SYNTHETIC_FILE)
     folds = pd.read_parquet(run.path / "stars.parquet").set_index("id")
