@@ -186,7 +186,6 @@ def cmd_dmdt(args) -> int:
 
 def cmd_train(args) -> int:
     from .crossval import CrossValConfig, cross_validate
-    from .progress import progress as make_progress
     from .training import preset
 
     overrides = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
@@ -207,21 +206,33 @@ def cmd_train(args) -> int:
                              "reads observed light curves: add --lightcurves asas, simulate:SURVEY or a PATH"))
     check_runs_dir(args.runs_dir)
     stars, classes, lightcurves, run_info = training_stars(args, config)
+
+    def train(callbacks, stop):
+        try:
+            return cross_validate(stars, classes, config, runs_dir=args.runs_dir, callbacks=callbacks, stop=stop,
+                                  run_info=run_info, lightcurves=lightcurves)
+        except OSError as err:  # a full disk mid-run: the folds saved before it stay usable
+            where = f"{err.filename}: " if err.filename else ""
+            raise RunError(f"{where}{(err.strerror or str(err)).lower()}; the run keeps the folds finished "
+                           f"before it (see python -m pipeline runs --runs-dir {args.runs_dir})") from None
+
+    return run_until_done_or_stopped(config.folds, train)
+
+
+def run_until_done_or_stopped(folds: int, train) -> int:
+    """``train(callbacks, stop)`` with a progress display, then its report; the exit status.
+
+    Ctrl-C and SIGTERM (a service manager, `kill`, a batch system's time limit) alike finish the
+    current batch, mark the run interrupted and keep the finished folds; a second Ctrl-C stops at once.
+    """
+    from .progress import progress as make_progress
+
     stop = threading.Event()
     received: list[int] = []
-    # Ctrl-C and SIGTERM (a service manager, `kill`, a batch system's time limit) alike finish the
-    # current batch, mark the run interrupted and keep the finished folds; a second Ctrl-C stops at once.
     previous = {sig: signal.signal(sig, _interrupt(stop, received)) for sig in (signal.SIGINT, signal.SIGTERM)}
-    progress = make_progress(config.folds)
+    progress = make_progress(folds)
     try:
-        outcome = cross_validate(
-            stars, classes, config, runs_dir=args.runs_dir, callbacks=[progress], stop=stop,
-            run_info=run_info, lightcurves=lightcurves,
-        )
-    except OSError as err:  # a full disk mid-run: the folds saved before it stay usable
-        where = f"{err.filename}: " if err.filename else ""
-        raise RunError(f"{where}{(err.strerror or str(err)).lower()}; the run keeps the folds finished "
-                       f"before it (see python -m pipeline runs --runs-dir {args.runs_dir})") from None
+        outcome = train([progress], stop)
     finally:
         progress.close()
         for sig, handler in previous.items():
@@ -291,7 +302,6 @@ def cmd_regress(args) -> int:
     import dataclasses
 
     from . import regression
-    from .progress import progress as make_progress
 
     overrides = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                                    "device": args.device}.items() if v is not None}
@@ -304,22 +314,9 @@ def cmd_regress(args) -> int:
     stars, notes = regression.regression_stars(load_catalog(args.catalog), args.target, args.sigma, labels_kept,
                                                args.cap, args.seed)
     print(f"{notes['stars']} stars ({notes})", file=sys.stderr)
-    stop = threading.Event()
-    received: list[int] = []
-    previous = {sig: signal.signal(sig, _interrupt(stop, received)) for sig in (signal.SIGINT, signal.SIGTERM)}
-    progress = make_progress(config.folds)
-    try:
-        outcome = regression.cross_validate(stars, config, runs_dir=args.runs_dir, callbacks=[progress], stop=stop,
-                                            run_info={"catalog": str(args.catalog), "raw_labels": labels_kept,
-                                                      "cap": args.cap, "selection": notes})
-    finally:
-        progress.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    print_report(outcome.run)
-    if outcome.run.status["state"] == "complete":
-        return 0
-    return 128 + (received[0] if received else signal.SIGINT)
+    return run_until_done_or_stopped(config.folds, lambda callbacks, stop: regression.cross_validate(
+        stars, config, runs_dir=args.runs_dir, callbacks=callbacks, stop=stop,
+        run_info={"catalog": str(args.catalog), "raw_labels": labels_kept, "cap": args.cap, "selection": notes}))
 
 
 def print_report(run) -> None:
