@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.catalogs import cache_dir  # noqa: E402
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, serve_app, stop_app  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, serve_app, stop_process  # noqa: E402
 
 SHOTS = ROOT / "assets" / "screenshots"
 
@@ -71,7 +71,7 @@ def main(runs_dir: Path) -> None:
                 page.screenshot(path=SHOTS / "misclassifications.png", full_page=True)
                 browser.close()
         finally:
-            stop_app(app)
+            stop_process(app.process)
             print(app.log()[-2000:])
 
 

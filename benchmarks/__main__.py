@@ -6,7 +6,7 @@ import time
 from contextlib import contextmanager
 
 import pipeline
-from benchmarks import dmdt, lightcurves, survey
+from benchmarks import dmdt, lightcurves, period_recovery, survey
 from pipeline import catalogs
 
 
@@ -40,6 +40,7 @@ def main() -> None:
     dmdt.main()
     print()
     lightcurves.run(catalog)
+    period_recovery.main([])
     print()
     # The survey path: simulate the whole catalogue (the memory bound), every step on a subset.
     survey.run(catalog, steps=("simulate",))

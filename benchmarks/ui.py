@@ -16,23 +16,18 @@ import argparse
 import os
 import platform
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-#: As in tests/conftest.py: root needs --no-sandbox; the rest keep Chromium off the network and the GPU.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+from pipeline.catalogs import cache_dir
+from tests.conftest import CHROMIUM_ARGS, serve_app, stop_process
+
 TABS = ("Data & filters", "Light curves", "dm-dt", "Training", "Results", "Misclassifications")
 #: Targets on 2 cores, seconds (issue 9).
 TARGETS = {"first page": 4.0, "threshold": 0.5, "tab first paint": 1.0, "tab switch, training": 0.3}
@@ -41,36 +36,6 @@ STEP_TIMEOUT_S = 120
 POLL_S = 0.01
 #: How long the first, unhurried visit of a tab waits for its first plot before taking it to have none.
 FIRST_PLOT_WAIT_S = 30
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def serve(catalog: str, runs_dir: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """``panel serve`` on ``catalog``; returns once the app answers HTTP."""
-    port = free_port()
-    env = {**os.environ, "VSE_RUNS_DIR": str(runs_dir), "BOKEH_ALLOW_WS_ORIGIN": f"127.0.0.1:{port}",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    env["VSE_CATALOG"] = catalog
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "panel", "serve", "explorer/app.py", "--address",
-                                    "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/app"
-    deadline = time.monotonic() + STEP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"panel serve exited:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=max(5.0, deadline - time.monotonic())):  # one patient GET
-                return process, url
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)  # poll interval while the server starts
-    process.terminate()
-    raise RuntimeError(f"panel serve did not answer within {STEP_TIMEOUT_S} s")
 
 
 class Offline:
@@ -206,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="vse-benchmark-ui-"))
-    server, url = serve(args.catalog, folder / "runs", folder / "panel.log")
+    served = serve_app(args.catalog, folder / "panel.log", cache_dir(), timeout=STEP_TIMEOUT_S, runs_dir=folder / "runs")
+    url = served.url
     rows = Rows(args.repeats)
     try:
         with sync_playwright() as playwright:
@@ -275,12 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             page.close()
             browser.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(served.process, timeout=60)
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"\nUI benchmark, catalogue {args.catalog}, Chromium headless; {platform.processor() or platform.machine()}, "

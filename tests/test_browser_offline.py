@@ -15,7 +15,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import serve_app, stop_app
+from tests.conftest import serve_app, stop_process
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ def impatient_app(ztf_catalog_file, cache_dir, tmp_path_factory):
                        serve_args=("--unused-session-lifetime", "500", "--check-unused-sessions", "250",
                                    "--log-level", "debug"))
     yield served
-    stop_app(served)
+    stop_process(served.process)
 
 
 def test_a_session_made_when_the_websocket_connects_loads_nothing_from_a_cdn(offline_page: Page, impatient_app):
