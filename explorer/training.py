@@ -31,10 +31,10 @@ import param
 import torch
 from holoviews.streams import Buffer
 
+from explorer.observations import SURVEY_NAMES
 from explorer.state import PALETTE, ExplorerState
 from explorer.training_worker import Job, default_threads, run_job
 from pipeline import ConfigError, RunError
-from pipeline.bagging import AUGMENT_MODES
 from pipeline.crossval import LIGHTCURVE_MODEL_CHOICES, MODEL_CHOICES, STARS_FILE, CrossValConfig, read_stars
 from pipeline.lightcurves import LightCurves
 from pipeline.metrics import ClassificationSummary, average_confusion, classification_summary, fold_table
@@ -193,8 +193,9 @@ class TrainingSession(param.Parameterized):
     runs_dir = param.String(default="runs", doc="Where runs are saved; $VSE_RUNS_DIR when set.")
     # Seed 001's ensemble, for models on light curves (pipeline.bagging)
     members = param.Integer(default=1, bounds=(1, 20), doc="Networks per fold, each on a balanced sub-dataset.")
-    augment = param.Selector(default=None, objects=[None, *AUGMENT_MODES], allow_None=True,
-                             doc="Top small classes up with GP draws ('gp') or copies ('duplicate').")
+    augment = param.Selector(default=None, objects={"none": None, "GP draws": "gp", "copies": "duplicate"},
+                             allow_None=True, doc="Top small classes up with GP draws (seed 001's paper) or copies "
+                                                  "(its public code).")
     max_steps = param.Integer(default=200, allow_None=True, bounds=(2, None),
                               doc="bigru_features: longer sequences keep every k-th epoch (counted in the run).")
 
@@ -271,7 +272,7 @@ class TrainingSession(param.Parameterized):
                                   "load some there or choose 'Simulate a survey'")
             return None, state.lightcurves, f"the loaded light curves ({state.lightcurves.source})"
         return (f"simulate:{state.survey}", None,
-                f"{state.survey} observations simulated from each star's row (seed {state.survey_seed}), "
+                f"{SURVEY_NAMES[state.survey]} observations simulated from each star's row (seed {state.survey_seed}), "
                 "marked simulated in the run")
 
     @property

@@ -32,7 +32,7 @@ def predicted_vs_true(table: pd.DataFrame, target: str) -> hv.Overlay:
     low, high = float(min(table["true"].min(), table["pred"].min())), float(max(table["true"].max(), table["pred"].max()))
     points = hv.Points(table, ["true", "pred"], ["id", "fold"]).opts(size=3, alpha=0.4, color="#1f77b4", **PLOT)
     identity = hv.Curve([(low, low), (high, high)]).opts(color="black", line_dash="dashed")
-    return (points * identity).opts(title=f"predicted vs true {target} (dashed: 1:1)", xlabel=f"true {target}",
+    return (points * identity).opts(title="predicted vs true (dashed: 1:1)", xlabel=f"true {target}",
                                     ylabel=f"predicted {target}")
 
 
@@ -40,7 +40,7 @@ def residuals_against(table: pd.DataFrame, column: str, label: str, logx: bool =
     points = hv.Points(table.dropna(subset=[column]), [column, "residual"], ["id"]).opts(
         size=3, alpha=0.4, color="#ff7f0e", logx=logx, **PLOT)
     return (points * hv.HLine(0).opts(color="black", line_dash="dashed")).opts(
-        title=f"residual (predicted - true) against {label}", xlabel=label, ylabel="residual")
+        title=f"residual against {label}", xlabel=label, ylabel="residual (predicted - true)")
 
 
 def star_curve(run: Run, star_id: str) -> hv.Curve | pn.pane.Markdown:
@@ -63,6 +63,8 @@ def regression_report(run: Run) -> pn.Column:
     scores = regression.summarise(run)
     folds = pd.DataFrame(scores["folds"]).set_index("fold")
     pooled = pd.DataFrame([scores["pooled"]], index=pd.Index(["pooled out-of-fold"], name="scores"))
+    if "n" in pooled:
+        pooled["n"] = pooled["n"].astype(int)
     table = regression.prediction_table(run)
     target = str(run.config.get("target", "target"))
     plots = [predicted_vs_true(table, target)]
