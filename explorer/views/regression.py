@@ -43,7 +43,7 @@ def residuals_against(table: pd.DataFrame, column: str, label: str, logx: bool =
         title=f"residual against {label}", xlabel=label, ylabel="residual (predicted - true)")
 
 
-def star_curve(run: Run, star_id: str) -> hv.Curve | pn.pane.Markdown:
+def star_curve(run: Run, star_id: str) -> pn.pane.HoloViews | pn.pane.Markdown:
     """The picked star's catalogue light curve (3-harmonic reconstruction, from maximum light, brighter up)."""
     stars = regression.read_stars(run)
     row = stars[stars["id"].astype(str) == str(star_id)]
@@ -51,8 +51,9 @@ def star_curve(run: Run, star_id: str) -> hv.Curve | pn.pane.Markdown:
         return pn.pane.Markdown(safe(f"Star {star_id} is not in the run's stars."))
     curve = regression.reconstructed_curves(row)[0]
     phase = np.linspace(0, 1, len(curve), endpoint=False)
-    return hv.Curve((phase, curve), "phase", "mag_I").opts(
-        invert_yaxis=True, width=420, height=300, title=f"{star_id}: catalogue light curve (I, brighter up)")
+    # Own dimension names: a curve's "mag_I" would share its range with the residual plot's x axis.
+    return pn.pane.HoloViews(hv.Curve((phase, curve), "phase", hv.Dimension("star_mag", label="I (mag)")).opts(
+        invert_yaxis=True, width=420, height=300, title=f"{star_id} (I, brighter up)"), linked_axes=False)
 
 
 def regression_report(run: Run) -> pn.Column:
