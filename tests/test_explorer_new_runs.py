@@ -58,6 +58,10 @@ def test_a_regression_run_opens_in_results(tmp_path, catalog_csv, sessions):  # 
     worst = shown.select(pn.widgets.Tabulator)[0].value
     assert len(worst) == 20 and worst["residual"].abs().is_monotonic_decreasing
     shown.get_root()  # renders to Bokeh models, the light curve of the first worst star included
+    (curve,) = [e for pane in shown.select(pn.pane.HoloViews) for e in pane.object.traverse(lambda x: x, [hv.Curve])
+                if e.vdims[0].name == "star_mag"]
+    mags = curve.dimension_values("star_mag")
+    assert curve.opts.get().kwargs["invert_yaxis"] and mags[0] == mags.min()  # from maximum light, brighter up
     with pytest.raises(RunError, match="regression run"):
         session.report(run.run_id)  # Misclassifications shows nothing for it instead of failing
 
