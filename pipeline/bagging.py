@@ -71,7 +71,7 @@ def bag_sets(config, train: pd.DataFrame, x: np.ndarray, features: np.ndarray | 
     for k, bag in enumerate(balanced_bags(ids, labels, bag_size(labels, config.bag_per_class), config.members, seed)):
         xs, fs, ys = [x[bag.real]], [None if features is None else features[bag.real]], [y[bag.real]]
         synthetic = pd.DataFrame({"id": [], "prototype": [], "label": []}, dtype=object)
-        if bag.prototypes:
+        if bag.prototypes and config.augment is not None:  # without augmentation small classes stay as they are
             drawn = augment(curves, period_of, bag.prototypes, seed=seed + k, duplicate=config.augment == "duplicate",
                             fitted=fitted, tag=f"b{k + 1}-")
             made = pd.DataFrame({"id": drawn.ids})

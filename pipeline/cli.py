@@ -576,7 +576,8 @@ def build_parser() -> argparse.ArgumentParser:
     lc.add_argument("--max-steps", type=int, default=None,
                     help="bigru_features: sequences longer than this keep every k-th epoch in phase order (counted)")
     lc.add_argument("--members", type=int, default=1,
-                    help="seed 001's bagging: networks per fold, each on a balanced sub-dataset; probabilities averaged")
+                    help="seed 001's bagging: networks per fold, each on a sub-dataset with the large classes "
+                         "under-sampled (small ones topped up with --augment); probabilities averaged")
     lc.add_argument("--augment", choices=AUGMENT_MODES, default=None,
                     help="top up small classes in each sub-dataset with GP draws from the fold's training stars "
                          "('gp', seed 001's paper) or copies of them ('duplicate', its public code)")

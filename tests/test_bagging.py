@@ -88,6 +88,16 @@ def test_synthetic_inputs_are_draws_not_copies_unless_asked(stars, observed, mod
         assert same == (mode == "duplicate")
 
 
+def test_bags_without_augmentation_only_undersample(stars, observed):
+    data, classes, _ = stars
+    config = CrossValConfig(model="bigru_features", folds=2, members=2, bag_per_class=6, max_steps=MAX_STEPS)
+    inputs = observed_inputs(config, data, observed)
+    y = encode(inputs.stars["label"], classes)
+    bags = bag_sets(config, inputs.stars, inputs.x, inputs.network_features, y, observed, classes, [], seed=1)
+    for bag in bags:
+        assert bag.synthetic.empty and len(bag.arrays.x) == np.minimum(np.bincount(y), 6).sum()
+
+
 def test_bagging_settings_are_checked():
     with pytest.raises(ConfigError, match="need a model on observed light curves"):
         CrossValConfig(model="cnn2d", members=3)
