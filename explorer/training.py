@@ -185,6 +185,8 @@ class TrainingSession(param.Parameterized):
     epochs = param.Integer(default=PRESETS["quick"].epochs, bounds=(1, None))
     batch_size = param.Integer(default=PRESETS["quick"].batch_size, bounds=(1, None))
     lr = param.Number(default=PRESETS["quick"].lr, bounds=(0, None), inclusive_bounds=(False, True))
+    label_smoothing = param.Number(default=0.0, bounds=(0, 0.99),
+                                   doc="Soften the training targets (seed 001 used 0.1); 0: plain cross-entropy.")
     folds = param.Integer(default=5, bounds=(2, 20))
     dmdt_mode = param.Selector(default="reference", objects=list(DMDT_MODES), doc="Follows the dm-dt tab's mode.")
     device = param.Selector(default="auto", objects=available_devices())
@@ -251,7 +253,8 @@ class TrainingSession(param.Parameterized):
     def config(self) -> CrossValConfig:
         """The settings as the pipeline's config (raises ConfigError); state.seed seeds folds and fits, as the CLI."""
         train = preset(self.preset, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.state.seed,
-                       device=self.device, num_threads=self.threads or default_threads())
+                       device=self.device, num_threads=self.threads or default_threads(),
+                       label_smoothing=self.label_smoothing)
         on_curves = self.model in LIGHTCURVE_MODEL_CHOICES
         return CrossValConfig(model=self.model, dmdt_mode=self.dmdt_mode, folds=self.folds, seed=self.state.seed,
                               train=train, preset=self.preset, members=self.members if on_curves else 1,

@@ -189,7 +189,8 @@ def cmd_train(args) -> int:
     from .training import preset
 
     overrides = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                                   "device": args.device, "deterministic": args.deterministic or None}.items()
+                                   "device": args.device, "deterministic": args.deterministic or None,
+                                   "label_smoothing": args.label_smoothing}.items()
                  if v is not None}
     features = args.features or ("lightcurve" if args.lightcurves and args.model == "tree_baseline" else "catalog")
     config = CrossValConfig(model=args.model, dmdt_mode=args.dmdt_mode, convention=args.convention,
@@ -554,7 +555,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="light-curve phases: the catalogue's convention, or 'thesis' (its printed -phi formula, "
                         "reversed in time for OGLE-III and ZTF) to reproduce the thesis")
     p.add_argument("--deterministic", action="store_true", help="deterministic torch kernels (slower on CUDA)")
-    lc = p.add_argument_group("observed light curves (models cnn1d_folded, cnn2d_mahabal, bigru_features; "
+    p.add_argument("--label-smoothing", type=float, metavar="ALPHA",
+                   help="soften the training targets by ALPHA (seed 001 used 0.1; default 0: none)")
+    lc = p.add_argument_group("observed light curves (models cnn1d_folded, cnn2d_mahabal, se_resnet_mahabal, bigru_features; "
                               "tree_baseline on light-curve features)")
     lc.add_argument("--lightcurves", metavar="SOURCE",
                     help="'asas' (the built-in ASAS training set with its own labels: --classes asas-8 (default) "
@@ -569,8 +572,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "--lightcurves, else catalog)")
     lc.add_argument("--folded-norm", choices=FOLDED_NORMS, default="zscore",
                     help="cnn1d_folded: per-curve normalisation of the folded curves")
-    lc.add_argument("--dmdt-preset", choices=list(DMDT_PRESETS), default="crts", help="cnn2d_mahabal: dm-dt bins")
-    lc.add_argument("--dmdt-norm", choices=DMDT_NORMS, default="stretch", help="cnn2d_mahabal: image normalisation")
+    lc.add_argument("--dmdt-preset", choices=list(DMDT_PRESETS), default="crts", help="cnn2d_mahabal, se_resnet_mahabal: dm-dt bins")
+    lc.add_argument("--dmdt-norm", choices=DMDT_NORMS, default="stretch", help="cnn2d_mahabal, se_resnet_mahabal: image normalisation")
     lc.add_argument("--min-points", type=int, default=50,
                     help="fewest usable epochs a band needs (seed 002: 50); stars with none are left out and counted")
     lc.add_argument("--max-steps", type=int, default=None,

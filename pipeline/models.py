@@ -597,6 +597,19 @@ class SEResNetFeatures(_Classifier):
         super().__init__(SEResNetEncoder(input_shape[0], se_ratio=se_ratio), n_classes, n_features)
 
 
+class SEResNetMahabal(SEResNet):
+    """``se_resnet_mahabal``: the SE-ResNet on Mahabal dm-dt images of observed light curves
+    ``(batch, bands, n_dm, n_dt)`` (22 x 24 with the ``crts`` bins: 22 x 24 -> 11 x 12 -> 6 x 6)."""
+
+    choices = SEResNet.choices + ["input: a Mahabal et al. 2017 dm-dt image of the observed light curve, "
+                                  "one channel per band"]
+
+    def __init__(
+        self, n_classes: int, input_shape: tuple[int, int, int] = (1, 22, 24), se_ratio: int = 16
+    ) -> None:
+        super().__init__(n_classes, input_shape, se_ratio)
+
+
 MODELS: dict[str, type] = {
     "cnn_lstm": CnnLstm,
     "cnn_lstm_faithful": CnnLstmFaithful,
@@ -608,6 +621,7 @@ MODELS: dict[str, type] = {
     "bigru_features": BiGruFeatures,
     "se_resnet": SEResNet,
     "se_resnet_features": SEResNetFeatures,
+    "se_resnet_mahabal": SEResNetMahabal,
 }
 
 #: The representation each model reads: from catalogue rows (pipeline.representations) a reconstructed
@@ -624,6 +638,7 @@ MODEL_INPUTS: dict[str, str] = {
     "bigru_features": "sequence",
     "se_resnet": "dmdt",
     "se_resnet_features": "dmdt",
+    "se_resnet_mahabal": "lc_dmdt",
 }
 #: Curves ``(1, L)`` and images ``(channels, n_dm, n_dt)``, whatever they are built from.
 CURVE_INPUTS = ("lightcurve", "folded")

@@ -85,12 +85,13 @@ def test_train_runs_report_and_predict(ogle_csv, tmp_path):
     env = {"VSE_CACHE_DIR": str(tmp_path / "cache")}
     runs = tmp_path / "runs"
     train = run_cli("train", "--catalog", ogle_csv, "--classes", "ogle-5", "--model", "cnn_lstm", "--folds", "2",
-                    "--epochs", "1", "--batch-size", "8", "--runs-dir", runs, env=env)
+                    "--epochs", "1", "--batch-size", "8", "--label-smoothing", "0.1", "--runs-dir", runs, env=env)
     assert train.returncode == 0, train.stderr
     assert "fold 2/2" in train.stderr  # tqdm's progress
     assert "weighted_f1" in train.stdout and "confusion matrix, mean over folds" in train.stdout
     run_id = re.search(r"^run (\S+) \(complete\)", train.stdout, re.MULTILINE).group(1)
     assert f"run directory: {runs / run_id}" in train.stdout
+    assert json.loads((runs / run_id / "config.json").read_text())["train"]["label_smoothing"] == 0.1
 
     listing = run_cli("runs", "--runs-dir", runs)
     assert run_id in listing.stdout and "complete" in listing.stdout

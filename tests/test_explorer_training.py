@@ -226,6 +226,9 @@ def test_settings_presets_and_the_leak_warning(catalog_csv, tmp_path, sessions):
     view = TrainingView(state=state)
     assert view.session is session
     assert session.config().train.num_threads == default_threads() == max(1, len(os.sched_getaffinity(0)) - 1)
+    assert session.config().train.label_smoothing == 0
+    session.label_smoothing = 0.1
+    assert session.config().train.label_smoothing == 0.1
 
     session.preset = "thesis"
     assert (session.epochs, session.batch_size, session.lr) == (100, 32, 2e-4)

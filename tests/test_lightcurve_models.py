@@ -49,7 +49,8 @@ def test_folded_cnn_has_seed002_layers_and_parameter_count():
     assert SHARED_CHOICES[0] not in model_choices("cnn1d_folded")  # seed 002's own head, not the thesis's
 
 
-@pytest.mark.parametrize("name, shape", [("cnn1d_folded", (1, 512)), ("cnn2d_mahabal", (1, 22, 24))])
+@pytest.mark.parametrize("name, shape", [("cnn1d_folded", (1, 512)), ("cnn2d_mahabal", (1, 22, 24)),
+                                         ("se_resnet_mahabal", (1, 22, 24))])
 def test_one_training_step_changes_the_weights(name, shape):
     torch.manual_seed(0)
     model = build_model(name, 3, shape)
@@ -72,6 +73,7 @@ def test_curves_are_normalised_one_by_one():
 
 
 @pytest.mark.parametrize("model, extra", [("cnn1d_folded", {}), ("cnn2d_mahabal", {"dmdt_preset": "ztf"}),
+                                          ("se_resnet_mahabal", {}),
                                           ("tree_baseline", {"features": "lightcurve"})])
 def test_cross_validation_on_simulated_light_curves(cleaned, observed, tmp_path, model, extra):
     # one star loses its light curve and one keeps too few epochs: both dropped before the folds
@@ -96,6 +98,8 @@ def test_cross_validation_on_simulated_light_curves(cleaned, observed, tmp_path,
     elif model == "cnn2d_mahabal":
         assert run.config["input_shape"] == [1, 26, 26] and record["channels"] == ["I"]
         assert record["preset"] == "ztf" and record["normalisation"] == "stretch"
+    elif model == "se_resnet_mahabal":
+        assert run.config["input_shape"] == [1, 22, 24] and record["preset"] == "crts"
     else:
         assert "stetson_K" in record["feature_names"] and "mean" not in record["feature_names"]
         return

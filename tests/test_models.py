@@ -28,7 +28,7 @@ def test_cnn2d_has_thesis_parameter_count():
 def test_registry_and_inputs_agree():
     assert set(MODELS) == set(MODEL_INPUTS) == {"cnn_lstm", "cnn_lstm_faithful", "cnn2d", "cnn_lstm_features",
                                                 "cnn2d_features", "cnn1d_folded", "cnn2d_mahabal", "bigru_features",
-                                                "se_resnet", "se_resnet_features"}
+                                                "se_resnet", "se_resnet_features", "se_resnet_mahabal"}
     assert set(MODEL_INPUTS.values()) == {"lightcurve", "dmdt", "folded", "lc_dmdt", "sequence"}
     assert MODELS["cnn_lstm"] is CnnLstm and MODELS["cnn2d"] is Cnn2d
     for name, cls in MODELS.items():
@@ -180,6 +180,17 @@ def test_lstms_start_with_keras_initialisation():
 
 def test_se_resnet_parameter_count_for_a_thesis_image():
     assert count_parameters(build_model("se_resnet", 5, (2, 11, 22))) == 2_277_493
+
+
+def test_se_resnet_on_mahabal_images_is_the_same_network():
+    from pipeline.models import model_choices
+    # one band instead of two drops 32 * 9 stem weights; 8 classes instead of 5 add 3 * (512 + 1) to the head
+    mahabal = build_model("se_resnet_mahabal", 8, (1, 22, 24))
+    assert count_parameters(mahabal) == 2_277_493 - 32 * 9 + 3 * 513 == 2_278_744
+    assert type(mahabal.encoder) is type(build_model("se_resnet", 5, (2, 11, 22)).encoder)
+    assert model_choices("se_resnet_mahabal")[:-1] == model_choices("se_resnet")
+    assert "Mahabal" in model_choices("se_resnet_mahabal")[-1]
+    assert MODEL_INPUTS["se_resnet_mahabal"] == "lc_dmdt"
 
 
 def test_se_ratio_sizes_the_excitation_layers():

@@ -260,3 +260,21 @@ def test_import_pipeline_leaves_torch_for_the_training_names():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "Cnn2d True"
+
+
+def test_label_smoothing_softens_training_targets_only():
+    """Seed 001's label smoothing: the training loss cannot fall below the smoothed targets' entropy
+    (about 0.199 for two classes at 0.1), while the validation loss stays the plain cross-entropy."""
+    train, val = images(96, 0), images(48, 1)
+    floor = -(0.95 * np.log(0.95) + 0.05 * np.log(0.05))
+    _, plain = _fit("cnn2d", train, val, epochs=4)
+    model, smoothed = _fit("cnn2d", train, val, epochs=4, label_smoothing=0.1)
+    assert min(plain.train_loss) < floor  # separable: the plain loss goes below the floor
+    assert min(smoothed.train_loss) > floor
+    proba = predict_proba(model, val.x, device="cpu")
+    plain_ce = -np.mean(np.log(proba[np.arange(len(val)), val.y]))
+    assert smoothed.val_loss[-1] == pytest.approx(plain_ce, rel=1e-4)
+    with pytest.raises(ConfigError, match=r"label_smoothing must be in \[0, 1\), got 1.0"):
+        TrainConfig(epochs=1, batch_size=8, lr=1e-3, label_smoothing=1.0)
+    with pytest.raises(ConfigError, match="classification only"):
+        TrainConfig(epochs=1, batch_size=8, lr=1e-3, label_smoothing=0.1, task="regression")

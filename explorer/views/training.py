@@ -73,6 +73,8 @@ class TrainingView(View):
             pn.widgets.IntInput.from_param(p.members, label="Networks per fold", width=135),
             pn.widgets.Select.from_param(p.augment, label="Augment small classes", width=135),
             pn.widgets.IntInput.from_param(p.max_steps, label="Longest sequence (BiGRU)", width=280),
+            pn.widgets.FloatInput.from_param(p.label_smoothing, label="Label smoothing", step=0.05,
+                                             format="0.[00]", width=135),
         ]
         self._start = pn.widgets.Button(label="Start training", color="primary", width=135)
         self._stop = pn.widgets.Button(label="Stop", color="danger", width=135, disabled=True)
@@ -93,7 +95,7 @@ class TrainingView(View):
             margin=0)
         controls = pn.Column(
             "### Model", s[0], "**Preset** (sets epochs, batch size, learning rate)", s[1],
-            pn.Row(s[2], s[3], margin=0), pn.Row(s[4], s[5], margin=0),
+            pn.Row(s[2], s[3], margin=0), pn.Row(s[4], s[5], margin=0), s[11],
             "**dm-dt images** (dm-dt models)", s[6], self._lightcurve_settings, s[7], self._device, self._data,
             pn.Row(self._start, self._stop, margin=0), width=310,
         )
