@@ -457,8 +457,9 @@ class TrainingSession(param.Parameterized):
     def run_path(self, run_id: str) -> Path:
         return Path(self.runs_dir) / run_id
 
-    def report(self, run_id: str | None = None) -> RunReport:
-        """The report of ``run_id`` (default: the chosen run), re-read only when its status file changes.
+    def report(self, run_id: str | None = None, run: Run | None = None) -> RunReport:
+        """The report of ``run_id`` (default: the chosen run), re-read only when its status file changes;
+        ``run``, when the caller has just opened it, saves reading it again.
 
         Raises RunError naming the file when the run cannot be read.
         """
@@ -474,7 +475,7 @@ class TrainingSession(param.Parameterized):
             hit = self._reports.get(run_id)
             if hit is not None and key is not None and hit[0] == key:
                 return hit[1]
-        run = open_run(self.run_path(run_id))
+        run = run if run is not None else open_run(self.run_path(run_id))
         if is_regression(run):  # scored by explorer.views.regression, not by class
             raise RunError(f"run {run_id} is a regression run ({run.config.get('target')}): it has no classes "
                            "or confusion matrix; its scores are in the Results tab")

@@ -214,7 +214,7 @@ class ResultsView(View):
             run = open_run(self.session.run_path(run_id))
             if is_regression(run):
                 return regression_report(run)
-            return self.session.report(run_id)
+            return self.session.report(run_id, run)
         except (RunError, ValueError, OSError) as exc:
             return pn.pane.Alert(safe(f"Run {run_id} cannot be read: {exc}"), alert_type="danger",
                                  sizing_mode="stretch_width")
