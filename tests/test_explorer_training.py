@@ -189,7 +189,9 @@ def test_start_refuses_what_cannot_train(catalog_csv, tmp_path, sessions):
 
 
 def test_two_sessions_train_independently(catalog_csv, tmp_path, sessions):
-    first = tiny_session(loaded_state(catalog_csv), tmp_path / "a", epochs=4)
+    # Long enough that the stop, sent after its first streamed epoch, lands while it still trains,
+    # however far the training process has run ahead of the session thread on loaded cores.
+    first = tiny_session(loaded_state(catalog_csv), tmp_path / "a", epochs=60)
     fit_threads = torch.get_num_threads() + 1  # unlike the server's, so a leak into this process would show
     second = tiny_session(loaded_state(catalog_csv), tmp_path / "b", model="cnn2d", threads=fit_threads)
     sessions += [first, second]
@@ -210,7 +212,7 @@ def test_two_sessions_train_independently(catalog_csv, tmp_path, sessions):
     assert first_started.is_set()
     assert open_run(first.run_path(first.last_run_id)).state == "interrupted"
     assert open_run(second.run_path(second.last_run_id)).state == "complete"
-    assert max(first.history.data["epoch"]) < 4 and len(second.history.data) == 2
+    assert max(first.history.data["epoch"]) < 60 and len(second.history.data) == 2
     # Each fit sets torch threads in its own process: the server's setting never moves.
     assert seen_threads and set(seen_threads) == {server_threads} == {torch.get_num_threads()}
     assert open_run(second.run_path(second.last_run_id)).config["train"]["num_threads"] == fit_threads
