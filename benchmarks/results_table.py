@@ -21,6 +21,7 @@ NAMES = {
     "leak": "2D-CNN, **thesis dm-dt (leaks the label)**",
     "cnn1d_folded": "1D CNN (seed 002), folded light curve",
     "cnn2d_mahabal": "2D-CNN, Mahabal dm-dt of the light curve",
+    "se_resnet_mahabal": "SE-ResNet (seed 004), Mahabal dm-dt of the light curve",
     "bigru_features": "BiGRU + period/amplitude branch (seed 001), light-curve sequence",
 }
 PRESET_ORDER = ("ogle-5", "ogle-10", "ztf-5", "ztf-10", "asas-8", "asas-28")
