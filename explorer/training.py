@@ -256,7 +256,7 @@ class TrainingSession(param.Parameterized):
         return CrossValConfig(model=self.model, dmdt_mode=self.dmdt_mode, folds=self.folds, seed=self.state.seed,
                               train=train, preset=self.preset, members=self.members if on_curves else 1,
                               augment=self.augment if on_curves else None,
-                              max_steps=self.max_steps if self.model == "bigru_features" else None)
+                              max_steps=self.max_steps if self.model in ("bigru_features", "compound_rnn_cnn") else None)
 
     @property
     def reads_lightcurves(self) -> bool:
