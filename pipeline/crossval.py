@@ -4,7 +4,8 @@ Representations are built per fold: a ``reference`` dm-dt image of a validation 
 that fold's training stars, and nothing here reads a validation label before scoring. The tree
 baseline runs on the same folds. Folds are numbered from 1, as the thesis's tables do.
 
-Models on observed light curves (``cnn1d_folded``, ``cnn2d_mahabal``, ``bigru_features``, and the tree
+Models on observed light curves (``cnn1d_folded``, ``cnn2d_mahabal``, ``bigru_features``, ``compound_rnn_cnn``
+(two stages, ``pipeline.stages``), and the tree
 baseline with ``features="lightcurve"``) take ``lightcurves=``: their inputs come from the stars' own epochs
 (``pipeline.observed``), and stars without a usable curve are dropped, and counted, before the folds.
 """

@@ -42,6 +42,19 @@ def test_a_bagged_bigru_trains_from_the_app_on_simulated_observations(catalog_cs
     assert not session.start() and "load some there" in session.error
 
 
+def test_the_training_tab_offers_the_compound_model_with_its_sequence_setting(catalog_csv, tmp_path, sessions):  # noqa: F811
+    state = loaded_state(catalog_csv)
+    session = tiny_session(state, tmp_path, model="compound_rnn_cnn", max_steps=40)
+    sessions.append(session)
+    view = TrainingView(state=state, session=session)
+    assert "compound_rnn_cnn" in session.param["model"].objects and session.reads_lightcurves
+    assert view._lightcurve_settings.visible and view._settings[10].visible  # max steps, as for bigru_features
+    config = session.config()
+    assert config.model == "compound_rnn_cnn" and config.max_steps == 40
+    session.model = "cnn1d_folded"
+    assert not view._settings[10].visible and session.config().max_steps is None
+
+
 def test_a_regression_run_opens_in_results(tmp_path, catalog_csv, sessions):  # noqa: F811
     stars, _ = R.regression_stars(catalogue(), target="feh_spec", sigma="feh_err", cap=None)
     config = R.RegressionConfig(model="trees", target="feh_spec", sigma="feh_err", folds=2)
