@@ -144,6 +144,7 @@ class _Progress(Callback):
 
     def _show(self, state: FitState | None, fold: int, what: str, fold_done: bool = False) -> None:
         done = fold / self.folds if fold_done else 0.0  # a model trained without batches: whole folds
+        what = f"{state.stage} · {what}" if state is not None and state.stage else what  # a model trained in stages
         if state is not None and state.batches:
             per_fold = state.epochs * state.batches
             done = ((fold - 1) * per_fold + (state.epoch - 1) * state.batches + state.batch) / (self.folds * per_fold)

@@ -8,11 +8,13 @@ import numpy as np
 import panel as pn
 import pytest
 
+from explorer.training import _Progress
 from explorer.views.results import ResultsView
 from explorer.views.training import TrainingView
 from pipeline import RunError
 from pipeline import regression as R
 from pipeline.runs import open_run
+from pipeline.training import FitState
 from tests.test_explorer_training import JOB_TIMEOUT, catalog_csv, loaded_state, sessions, tiny_session  # noqa: F401
 from tests.test_regression import catalogue
 
@@ -51,6 +53,10 @@ def test_the_training_tab_offers_the_compound_model_with_its_sequence_setting(ca
     assert view._lightcurve_settings.visible and view._settings[10].visible  # max steps, as for bigru_features
     config = session.config()
     assert config.model == "compound_rnn_cnn" and config.max_steps == 40
+    stage = "stage 1/2 (bigru_features)"  # what pipeline.stages tells the callbacks: the progress line says it
+    _Progress(session, 2).on_epoch_end(FitState(fold=1, epochs=3, batches=4, device="cpu", n_train=8, n_val=4,
+                                                epoch=1, batch=4, val_acc=0.5, stage=stage))
+    assert session.progress.startswith(f"Fold 1 of 2 · {stage} · epoch 1 of 3 done"), session.progress
     session.model = "cnn1d_folded"
     assert not view._settings[10].visible and session.config().max_steps is None
 
