@@ -144,6 +144,7 @@ class _Progress(Callback):
 
     def _show(self, state: FitState | None, fold: int, what: str, fold_done: bool = False) -> None:
         done = fold / self.folds if fold_done else 0.0  # a model trained without batches: whole folds
+        what = f"{state.stage} · {what}" if state is not None and state.stage else what  # a model trained in stages
         if state is not None and state.batches:
             per_fold = state.epochs * state.batches
             done = ((fold - 1) * per_fold + (state.epoch - 1) * state.batches + state.batch) / (self.folds * per_fold)
@@ -259,7 +260,7 @@ class TrainingSession(param.Parameterized):
         return CrossValConfig(model=self.model, dmdt_mode=self.dmdt_mode, folds=self.folds, seed=self.state.seed,
                               train=train, preset=self.preset, members=self.members if on_curves else 1,
                               augment=self.augment if on_curves else None,
-                              max_steps=self.max_steps if self.model == "bigru_features" else None)
+                              max_steps=self.max_steps if self.model in ("bigru_features", "compound_rnn_cnn") else None)
 
     @property
     def reads_lightcurves(self) -> bool:

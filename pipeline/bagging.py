@@ -29,8 +29,9 @@ from .errors import ConfigError
 from .lightcurves import LightCurves
 from .lightcurves.augment import GP_CHOICES, augment, balanced_bags, prototype_of
 from .metrics import ClassificationSummary, classification_summary
-from .models import MODEL_INPUTS, Ensemble, build_model
-from .training import Arrays, Callback, fit, predict_proba, seed_everything
+from .models import MODEL_INPUTS, Ensemble
+from .stages import fit_network
+from .training import Arrays, Callback, predict_proba
 
 AUGMENT_MODES = ("gp", "duplicate")
 CHOICES = [
@@ -55,9 +56,10 @@ def bag_size(labels: Sequence[str], per_class: int | None) -> int:
 
 
 def bag_sets(config, train: pd.DataFrame, x: np.ndarray, features: np.ndarray | None, y: np.ndarray,
-             lightcurves: LightCurves, classes: Sequence[str], channels: Sequence[str], seed: int) -> list[BagSet]:
+             lightcurves: LightCurves, classes: Sequence[str], channels: Sequence[str], seed: int,
+             images: np.ndarray | None = None) -> list[BagSet]:
     """The fold's sub-datasets of ``train`` (the fold's training stars with ``id``, ``label``,
-    ``period``; their inputs ``x``, ``features``, class indices ``y``), topped up from their curves.
+    ``period``; their inputs ``x``, ``features``, ``images``, class indices ``y``), topped up from their curves.
 
     ``config`` is the run's :class:`pipeline.crossval.CrossValConfig`; ``channels`` the run's dm-dt bands.
     """
@@ -70,6 +72,7 @@ def bag_sets(config, train: pd.DataFrame, x: np.ndarray, features: np.ndarray | 
     sets = []
     for k, bag in enumerate(balanced_bags(ids, labels, bag_size(labels, config.bag_per_class), config.members, seed)):
         xs, fs, ys = [x[bag.real]], [None if features is None else features[bag.real]], [y[bag.real]]
+        ims = [None if images is None else images[bag.real]]
         synthetic = pd.DataFrame({"id": [], "prototype": [], "label": []}, dtype=object)
         if bag.prototypes and config.augment is not None:  # without augmentation small classes stay as they are
             drawn = augment(curves, period_of, bag.prototypes, seed=seed + k, duplicate=config.augment == "duplicate",
@@ -83,13 +86,15 @@ def bag_sets(config, train: pd.DataFrame, x: np.ndarray, features: np.ndarray | 
                 max_steps=config.max_steps)
             xs.append(inputs.x)
             fs.append(inputs.network_features)
+            ims.append(inputs.images)
             ys.append(np.array([list(classes).index(c) for c in inputs.stars["label"]], dtype=np.int64))
             synthetic = inputs.stars[["id", "prototype", "label"]]
-        if kind == "sequence":  # pad every part to the longest sequence
+        if kind in observed.SEQUENCE_KINDS:  # pad every part to the longest sequence
             steps = max(part.shape[1] for part in xs)
             xs = [np.pad(part, ((0, 0), (0, steps - part.shape[1]), (0, 0))) for part in xs]
         f = None if fs[0] is None else np.concatenate(fs)
-        sets.append(BagSet(Arrays(np.concatenate(xs), np.concatenate(ys), f), synthetic.assign(bag=k + 1)))
+        im = None if ims[0] is None else np.concatenate(ims)
+        sets.append(BagSet(Arrays(np.concatenate(xs), np.concatenate(ys), f, images=im), synthetic.assign(bag=k + 1)))
     return sets
 
 
@@ -103,18 +108,21 @@ class EnsembleFit:
 
 
 def fit_ensemble(config, sets: list[BagSet], val: Arrays, input_shape, n_features: int, classes: Sequence[str],
-                 callbacks: Sequence[Callback], stop: threading.Event | None, fold: int, seed: int) -> EnsembleFit:
-    """One network per sub-dataset, trained with the run's one loop; the ensemble averages them."""
+                 callbacks: Sequence[Callback], stop: threading.Event | None, fold: int, seed: int,
+                 image_shape=None) -> EnsembleFit:
+    """One network per sub-dataset, trained with the run's one loop (in two stages for the compound
+    model, each on the same sub-dataset); the ensemble averages them."""
     members, histories, scores = [], [], []
     stopped = False
+    epochs = 0  # of the members before this one
     for k, bag in enumerate(sets):
-        seed_everything(seed + k)
-        member = build_model(config.model, len(classes), input_shape, n_features=n_features)
-        history = fit(member, bag.arrays, val, config.train, callbacks, stop, fold=fold)
-        frame = history.to_frame()
-        frame["epoch"] += k * int(config.train.epochs)
+        fitted = fit_network(config, bag.arrays, val, input_shape, n_features, len(classes), callbacks, stop, fold,
+                             seed + k, image_shape=image_shape)
+        member, frame = fitted.model, fitted.history
+        frame["epoch"] += epochs
+        epochs = int(frame["epoch"].max()) if len(frame) else epochs
         histories.append(frame)
-        if history.stopped:
+        if fitted.stopped:
             stopped = True
             break
         members.append(member)

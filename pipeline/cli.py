@@ -198,7 +198,8 @@ def cmd_train(args) -> int:
                             train=preset(args.preset, seed=args.seed, **overrides), preset=args.preset,
                             features=features, folded_norm=args.folded_norm, dmdt_preset=args.dmdt_preset,
                             dmdt_norm=args.dmdt_norm, min_points=args.min_points, max_steps=args.max_steps,
-                            members=args.members, augment=args.augment, bag_per_class=args.bag_per_class)
+                            members=args.members, augment=args.augment, bag_per_class=args.bag_per_class,
+                            pretrain_epochs=args.pretrain_epochs)
     if config.leaks_label:
         print(f"WARNING: {LEAK_WARNING}", file=sys.stderr)
     if bool(args.lightcurves) != (config.lightcurve_input is not None):
@@ -557,7 +558,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deterministic", action="store_true", help="deterministic torch kernels (slower on CUDA)")
     p.add_argument("--label-smoothing", type=float, metavar="ALPHA",
                    help="soften the training targets by ALPHA (seed 001 used 0.1; default 0: none)")
-    lc = p.add_argument_group("observed light curves (models cnn1d_folded, cnn2d_mahabal, se_resnet_mahabal, bigru_features; "
+    lc = p.add_argument_group("observed light curves (models cnn1d_folded, cnn2d_mahabal, se_resnet_mahabal, bigru_features, "
+                              "compound_rnn_cnn; "
                               "tree_baseline on light-curve features)")
     lc.add_argument("--lightcurves", metavar="SOURCE",
                     help="'asas' (the built-in ASAS training set with its own labels: --classes asas-8 (default) "
@@ -577,7 +579,11 @@ def build_parser() -> argparse.ArgumentParser:
     lc.add_argument("--min-points", type=int, default=50,
                     help="fewest usable epochs a band needs (seed 002: 50); stars with none are left out and counted")
     lc.add_argument("--max-steps", type=int, default=None,
-                    help="bigru_features: sequences longer than this keep every k-th epoch in phase order (counted)")
+                    help="bigru_features, compound_rnn_cnn: sequences longer than this keep every k-th epoch in phase "
+                         "order (counted)")
+    lc.add_argument("--pretrain-epochs", type=int, default=None,
+                    help="compound_rnn_cnn: epochs of stage 1 (bigru_features; default --epochs); stage 2 trains "
+                         "--epochs with the sequence encoder frozen")
     lc.add_argument("--members", type=int, default=1,
                     help="seed 001's bagging: networks per fold, each on a sub-dataset with the large classes "
                          "under-sampled (small ones topped up with --augment); probabilities averaged")

@@ -4,7 +4,8 @@ Representations are built per fold: a ``reference`` dm-dt image of a validation 
 that fold's training stars, and nothing here reads a validation label before scoring. The tree
 baseline runs on the same folds. Folds are numbered from 1, as the thesis's tables do.
 
-Models on observed light curves (``cnn1d_folded``, ``cnn2d_mahabal``, ``bigru_features``, and the tree
+Models on observed light curves (``cnn1d_folded``, ``cnn2d_mahabal``, ``bigru_features``, ``compound_rnn_cnn``
+(two stages, ``pipeline.stages``), and the tree
 baseline with ``features="lightcurve"``) take ``lightcurves=``: their inputs come from the stars' own epochs
 (``pipeline.observed``), and stars without a usable curve are dropped, and counted, before the folds.
 """
@@ -21,18 +22,18 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from . import bagging, baseline, observed, runs
+from . import bagging, baseline, observed, runs, stages
 from .lightcurves import DMDT_PRESETS, LightCurves
 from .lightcurves.dmdt import NORMS as DMDT_NORMS
 from .errors import ConfigError, RunError, TrainingError
 from .labels import encode
 from .metrics import average_confusion, classification_summary, fold_table
-from .models import MODEL_INPUTS, MODELS, build_model, model_choices
+from .models import MODEL_INPUTS, MODELS, model_choices
 from .provenance import provenance
 from .representations import (CONVENTIONS, DM_EDGES, DMDT_MODES, DT_EDGES, LEAK_WARNING, N_PHASE,
                               dense_features, dmdt_images, reconstruct)
 from .schema import bands, phase_convention, primary_band
-from .training import Arrays, Callback, TrainConfig, fit, predict_proba, preset, seed_everything, select_device
+from .training import Arrays, Callback, TrainConfig, predict_proba, preset, select_device
 
 STARS_FILE = "stars.parquet"  # the cleaned stars with their fold: the reference sets of `predict`
 SYNTHETIC_FILE = "synthetic.parquet"  # a bagged run's synthetic stars: fold, bag, id, prototype, label
@@ -71,8 +72,10 @@ class CrossValConfig:
     members: int = 1
     augment: str | None = None
     bag_per_class: int | None = None
-    #: Sequences (``bigru_features``) longer than this keep every k-th epoch in phase order.
+    #: Sequences (``bigru_features``, ``compound_rnn_cnn``) longer than this keep every k-th epoch in phase order.
     max_steps: int | None = None
+    #: ``compound_rnn_cnn``'s stage 1 (``bigru_features``) epochs; None: ``train.epochs``, as stage 2's.
+    pretrain_epochs: int | None = None
 
     def __post_init__(self):
         if self.model not in MODEL_CHOICES + LIGHTCURVE_MODEL_CHOICES:
@@ -97,6 +100,9 @@ class CrossValConfig:
             raise ConfigError(f"min_points {self.min_points}; expected at least 10 epochs per band")
         if self.max_steps is not None and int(self.max_steps) < 2:
             raise ConfigError(f"max_steps {self.max_steps}; expected at least 2 epochs per sequence, or None")
+        if self.pretrain_epochs is not None and (self.model != stages.COMPOUND_MODEL or int(self.pretrain_epochs) < 1):
+            raise ConfigError(f"pretrain_epochs {self.pretrain_epochs}: stage 1's epochs of {stages.COMPOUND_MODEL!r} "
+                              f"(at least 1); model {self.model!r} trains in one stage")
         bagging.check_config(self)
 
     @property
@@ -335,6 +341,10 @@ def cross_validate(
         run_config["inputs"] = lc_inputs.spec
         run_config["n_features"] = len(lc_inputs.spec["features"])
         run_config["model_choices"] = model_choices(config.model) + (bagging.CHOICES if config.bagged else [])
+        if lc_inputs.images is not None:
+            run_config["image_shape"] = tuple(lc_inputs.images.shape[1:])
+        if stages.stages_record(config):
+            run_config["stages"] = stages.stages_record(config)
     elif config.model in MODELS:
         run_config["device"] = str(select_device(config.train.device))
         run_config["input_shape"] = input_shape(config.model, stars, classes, config.dmdt_mode)
@@ -368,8 +378,11 @@ def cross_validate(
                 for cb in callbacks:
                     cb.on_fold_start(number, len(folds))
                 train, val = stars.iloc[train_idx], stars.iloc[val_idx]
+                im_train = im_val = None
                 if lc_inputs is not None:  # per star, no label read: built once, sliced per fold
                     x_train, x_val = lc_inputs.x[train_idx], lc_inputs.x[val_idx]
+                    if lc_inputs.images is not None:
+                        im_train, im_val = lc_inputs.images[train_idx], lc_inputs.images[val_idx]
                 else:
                     x_train = model_inputs(config.model, train, train, classes, config.dmdt_mode, config.convention)
                 if stop is not None and stop.is_set():  # building inputs takes long on big catalogues
@@ -383,25 +396,25 @@ def cross_validate(
                     f_train, f_val = (None, None) if f_all is None else (f_all[train_idx], f_all[val_idx])
                 else:
                     f_train, f_val = _features(config.model, train), _features(config.model, val)
-                val_arrays = Arrays(x_val, y[val_idx], f_val)
+                val_arrays = Arrays(x_val, y[val_idx], f_val, images=im_val)
+                image_shape = run_config.get("image_shape")
                 if config.bagged:
                     sets = bagging.bag_sets(config, train, x_train, f_train, y[train_idx], lightcurves, classes,
-                                            run_config["inputs"]["channels"], config.seed + number)
+                                            run_config["inputs"]["channels"], config.seed + number, images=im_train)
                     if stop is not None and stop.is_set():
                         break
                     ensemble = bagging.fit_ensemble(config, sets, val_arrays, run_config["input_shape"],
                                                     run_config["n_features"], classes, callbacks, stop, number,
-                                                    config.seed + 100 * number)
+                                                    config.seed + 100 * number, image_shape=image_shape)
                     model, history_frame, stopped = ensemble.model, ensemble.history, ensemble.stopped
                     synthetic.append(ensemble.synthetic.assign(fold=number))
                     member_scores[str(number)] = [m.to_dict() for m in ensemble.members]
                 else:
-                    seed_everything(config.seed + number)
-                    model = build_model(config.model, len(classes), run_config["input_shape"],
-                                        n_features=run_config["n_features"])
-                    history = fit(model, Arrays(x_train, y[train_idx], f_train), val_arrays, config.train, callbacks,
-                                  stop, fold=number)
-                    history_frame, stopped = history.to_frame(), history.stopped
+                    fitted = stages.fit_network(config, Arrays(x_train, y[train_idx], f_train, images=im_train),
+                                                val_arrays, run_config["input_shape"], run_config["n_features"],
+                                                len(classes), callbacks, stop, number, config.seed + number,
+                                                image_shape=image_shape)
+                    model, history_frame, stopped = fitted.model, fitted.history, fitted.stopped
                 if len(history_frame):
                     writer.append_history(number, history_frame)
                 if stopped:
@@ -484,12 +497,15 @@ def _predict_observed(run: runs.Run, stars: pd.DataFrame, lightcurves: LightCurv
     inputs = observed_inputs(settings, stars.reset_index(drop=True), lightcurves,
                              bands=config["inputs"]["channels"] or None)
     # A sequence's length is the star's own; only its channels must match.
-    compared = slice(-1, None) if config["inputs"]["kind"] == "sequence" else slice(None)
+    compared = slice(-1, None) if config["inputs"]["kind"] in observed.SEQUENCE_KINDS else slice(None)
     if tuple(inputs.x.shape[1:])[compared] != tuple(config["input_shape"])[compared]:
         raise ConfigError(f"run {run.run_id} expects inputs of shape {tuple(config['input_shape'])}; the light curves "
                           f"give {tuple(inputs.x.shape[1:])}")
+    if inputs.images is not None and tuple(inputs.images.shape[1:]) != tuple(config["image_shape"]):
+        raise ConfigError(f"run {run.run_id} expects dm-dt images of shape {tuple(config['image_shape'])}; the light "
+                          f"curves give {tuple(inputs.images.shape[1:])}")
     models = {fold: run.load_model(fold) for fold in run.folds}
-    proba = sum(predict_proba(models[fold], inputs.x, inputs.network_features).astype(np.float64)
+    proba = sum(predict_proba(models[fold], inputs.x, inputs.network_features, images=inputs.images).astype(np.float64)
                 for fold in run.folds) / len(run.folds)
     names = np.asarray(run.classes, dtype=object)
     out = pd.DataFrame({"id": inputs.stars["id"].astype(str).to_numpy(), "pred": names[proba.argmax(axis=1)]})

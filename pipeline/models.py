@@ -539,6 +539,7 @@ class BiGruFeatures(nn.Module):
     direction. Input: ``pipeline.lightcurves.sequences``.
     """
 
+    name = "bigru_features"
     uses_features = True
     choices = RNN_CHOICES
 
@@ -557,12 +558,111 @@ class BiGruFeatures(nn.Module):
         if features is not None:
             self.feature_scaling.fit(features)
 
-    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
+    def embed(self, x: torch.Tensor, features: torch.Tensor | None) -> torch.Tensor:
+        """The RNN embedding and the feature branch's output, side by side ``(batch, 64)``."""
         if features is None or features.ndim != 2 or features.shape[1] != self.n_features:
             shape = None if features is None else tuple(features.shape)
-            raise ConfigError(f"bigru_features needs features of shape (batch, {self.n_features}); got {shape}")
-        h = torch.cat([self.encoder(x), self.branch(self.feature_scaling(features))], dim=1)
-        return self.head(h)
+            raise ConfigError(f"{self.name} needs features of shape (batch, {self.n_features}); got {shape}")
+        return torch.cat([self.encoder(x), self.branch(self.feature_scaling(features))], dim=1)
+
+    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.embed(x, features))
+
+
+#: Seed 001's CNN branch (the authors' ``multi_input_model``): per block its (filters, kernel) convolutions,
+#: each 'same' and ReLU, then BatchNorm, Dropout 0.2 and a 3 x 3 stride-2 max-pool.
+SEED001_CNN_BLOCKS = (((4, 7), (4, 5)), ((8, 3),) * 3, ((16, 3),) * 3, ((32, 3),) * 2)
+SEED001_CNN_DROPOUT = 0.2
+#: The authors' Rescaling(1/255): the ``stretch`` dm-dt image's pixels are 0-255, as their greyscale image's.
+IMAGE_SCALE = 255.0
+COMPOUND_CHOICES = [
+    "image: the star's Mahabal dm-dt image (pipeline.observed kind lc_dmdt, 22 x 24 with the crts bins), not the "
+    "paper's 128 x 128 drawing of the folded curve (issue 11 asks for the dm-dt image); pixels divided by 255 "
+    "as the authors' Rescaling(1/255), right for the default 'stretch' normalisation",
+    "CNN branch as the authors' mix_models.py (Conv 4@7x7 + 4@5x5, 3x8, 3x16, 2x32 at 3x3, 'same', BatchNorm + "
+    "Dropout 0.2 after each block, GAP, Dropout 0.2, Dense 256 -> Dropout 0.2 -> Dense 32): 38,556 trainable "
+    "parameters for one channel, as the note's count at 128 x 128 (GAP makes it size-independent)",
+    "max-pools 3x3 stride 2 padded by one pixel on each side (PyTorch pads with -inf, so the padding is never "
+    "the max): 22 x 24 -> 11 x 12 -> 6 x 6 -> 3 x 3 -> 2 x 2; Keras's unpadded pooling would leave 1 x 2 "
+    "after three blocks and nothing after the fourth",
+    "no L1 penalty on the CNN's dense layers (the authors' 'l1' 0.01; the one training loop has no per-layer "
+    "penalties); PyTorch's BatchNorm momentum and epsilon",
+    "two stages per network (the note, section 3.3): stage 1 trains bigru_features on the same training "
+    "data; stage 2 loads its sequence encoder, feature scaling and feature branch, freezes the sequence "
+    "encoder (the feature branch stays trainable, as mix_models.py) and trains the whole from the CNN's "
+    "random start; stage 1's last epoch is loaded (the authors picked the minimum-validation-loss epoch)",
+]
+
+
+def seed001_cnn_block(in_channels: int, convs: tuple[tuple[int, int], ...]) -> nn.Sequential:
+    """[Conv 'same' ReLU] x n -> BatchNorm -> Dropout 0.2 -> MaxPool 3x3 stride 2 (padded by 1)."""
+    layers: list[nn.Module] = []
+    for filters, kernel in convs:
+        layers += [nn.Conv2d(in_channels, filters, kernel, padding="same"), nn.ReLU()]
+        in_channels = filters
+    return nn.Sequential(*layers, nn.BatchNorm2d(in_channels), nn.Dropout(SEED001_CNN_DROPOUT),
+                         nn.MaxPool2d(3, stride=2, padding=1))
+
+
+class ImageBranch(nn.Module):
+    """Seed 001's CNN branch (its note, section 3.2)::
+
+        image (c, n_dm, n_dt) / 255 -> [4@7x7, 4@5x5] [8@3x3 x3] [16@3x3 x3] [32@3x3 x2]   (each block:
+             BatchNorm, Dropout 0.2, MaxPool 3x3/2) -> GAP -> Dropout 0.2 -> Dense 256 ReLU -> Dropout 0.2
+             -> Dense 32 ReLU
+    """
+
+    def __init__(self, in_channels: int = 1) -> None:
+        super().__init__()
+        blocks, channels = [], in_channels
+        for convs in SEED001_CNN_BLOCKS:
+            blocks.append(seed001_cnn_block(channels, convs))
+            channels = convs[-1][0]
+        self.conv = nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.dense = nn.Sequential(nn.Dropout(SEED001_CNN_DROPOUT), nn.Linear(channels, 256), nn.ReLU(),
+                                   nn.Dropout(SEED001_CNN_DROPOUT), nn.Linear(256, 32), nn.ReLU())
+        self.out_features = 32
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.dense(self.conv(images.float() / IMAGE_SCALE))
+
+
+class CompoundRnnCnn(BiGruFeatures):
+    """``compound_rnn_cnn``: seed 001's compound multi-input network (paper Fig. 4, its note section 3.2)::
+
+        sequence (steps, 3)    -> SequenceEncoder: BiGRU 128 -> BiGRU 64 -> Dense 128 -> Dense 32 ---+
+        features (2)           -> Dense 64 ReLU -> Dense 32 ReLU ---------------------------------+-> Dense C
+        dm-dt image (c, h, w)  -> ImageBranch: 4 conv blocks -> GAP -> Dense 256 -> Dense 32 -------+
+
+    288,327 trainable parameters for 11 classes, 2 features and one image channel (the note's 288,447
+    adds the 120 BatchNorm statistics, buffers here). The sequence and feature branches are
+    ``bigru_features``'s, under the same names, so :meth:`load_rnn` starts stage 2 from stage 1's network.
+    """
+
+    name = "compound_rnn_cnn"
+    uses_images = True
+    choices = RNN_CHOICES + COMPOUND_CHOICES
+    #: What stage 2 freezes (the authors' mix_models.py: both BiGRUs and the RNN's two dense layers).
+    FROZEN = ("encoder",)
+
+    def __init__(self, n_classes: int, n_features: int = 2, channels: int = 3, image_channels: int = 1) -> None:
+        super().__init__(n_classes, n_features, channels)
+        self.image_branch = ImageBranch(image_channels)
+        self.head = nn.Linear(self.encoder.out_features + 32 + self.image_branch.out_features, n_classes)
+
+    def load_rnn(self, rnn: BiGruFeatures) -> None:
+        """Stage 2's start: stage 1's sequence encoder, feature scaling and feature branch, the encoder frozen."""
+        for part in ("encoder", "feature_scaling", "branch"):
+            getattr(self, part).load_state_dict(getattr(rnn, part).state_dict())
+        for part in self.FROZEN:
+            getattr(self, part).requires_grad_(False)
+
+    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None,
+                images: torch.Tensor | None = None) -> torch.Tensor:
+        if images is None or images.ndim != 4:
+            raise ConfigError(f"{self.name} needs dm-dt images of shape (batch, channels, n_dm, n_dt); "
+                              f"got {None if images is None else tuple(images.shape)}")
+        return self.head(torch.cat([self.embed(x, features), self.image_branch(images)], dim=1))
 class SEResNet(_Classifier):
     """``se_resnet``: seed 004's SE-ResNet, scaled down for dm-dt images ``(batch, c, n_dm, n_dt)``.
 
@@ -619,6 +719,7 @@ MODELS: dict[str, type] = {
     "cnn1d_folded": Cnn1dFolded,
     "cnn2d_mahabal": Cnn2dMahabal,
     "bigru_features": BiGruFeatures,
+    "compound_rnn_cnn": CompoundRnnCnn,
     "se_resnet": SEResNet,
     "se_resnet_features": SEResNetFeatures,
     "se_resnet_mahabal": SEResNetMahabal,
@@ -626,7 +727,8 @@ MODELS: dict[str, type] = {
 
 #: The representation each model reads: from catalogue rows (pipeline.representations) a reconstructed
 #: light curve or a dm-dt image; from observed light curves (pipeline.observed) a phase-folded curve
-#: (``folded``), a Mahabal dm-dt image (``lc_dmdt``) or the sequence of epochs (``sequence``).
+#: (``folded``), a Mahabal dm-dt image (``lc_dmdt``), the sequence of epochs (``sequence``) or both of the
+#: last two (``sequence_lc_dmdt``: the sequence as ``x``, the image as ``Arrays.images``).
 MODEL_INPUTS: dict[str, str] = {
     "cnn_lstm": "lightcurve",
     "cnn_lstm_faithful": "lightcurve",
@@ -636,6 +738,7 @@ MODEL_INPUTS: dict[str, str] = {
     "cnn1d_folded": "folded",
     "cnn2d_mahabal": "lc_dmdt",
     "bigru_features": "sequence",
+    "compound_rnn_cnn": "sequence_lc_dmdt",
     "se_resnet": "dmdt",
     "se_resnet_features": "dmdt",
     "se_resnet_mahabal": "lc_dmdt",
@@ -648,7 +751,7 @@ IMAGE_INPUTS = ("dmdt", "lc_dmdt")
 def _check_input_shape(name: str, input_shape: tuple[int, ...]) -> tuple[int, ...]:
     """Reject shapes the network cannot take, saying what it expected (no batch axis)."""
     shape = tuple(int(s) for s in input_shape)
-    if MODEL_INPUTS[name] == "sequence":
+    if MODEL_INPUTS[name] in ("sequence", "sequence_lc_dmdt"):
         if len(shape) != 2 or shape[0] < 1 or shape[1] != 3:
             raise ConfigError(f"model {name!r} expects sequences of shape (steps, 3) (phase step, magnitude, "
                               f"error per epoch), without the batch axis; got {shape}")
@@ -679,23 +782,29 @@ class Ensemble(nn.Module):
         super().__init__()
         self.members = nn.ModuleList(members)
         self.uses_features = getattr(members[0], "uses_features", False)
+        self.uses_images = getattr(members[0], "uses_images", False)
         self.n_classes = getattr(members[0], "n_classes", None)
 
-    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
-        proba = torch.stack([torch.softmax(m(x, features).float(), dim=1) for m in self.members]).mean(dim=0)
+    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None,
+                images: torch.Tensor | None = None) -> torch.Tensor:
+        inputs = (x, features) if images is None else (x, features, images)
+        proba = torch.stack([torch.softmax(m(*inputs).float(), dim=1) for m in self.members]).mean(dim=0)
         return torch.log(proba.clamp_min(1e-12))
 
 
 def build_model(
-    name: str, n_classes: int, input_shape: tuple[int, ...], n_features: int = 0, members: int = 1
+    name: str, n_classes: int, input_shape: tuple[int, ...], n_features: int = 0, members: int = 1,
+    image_shape: tuple[int, ...] | None = None,
 ) -> nn.Module:
     """Build a registered model by name, checking the input shape and feature count up front.
 
     Plain models ignore ``n_features``; the ``*_features`` models need ``n_features >= 1``.
     ``members > 1`` builds an :class:`Ensemble` of that many (a bagged run's saved weights).
+    ``image_shape`` ``(channels, n_dm, n_dt)`` is the second input of a model on ``sequence_lc_dmdt``.
     """
     if int(members) > 1:
-        return Ensemble([build_model(name, n_classes, input_shape, n_features) for _ in range(int(members))])
+        return Ensemble([build_model(name, n_classes, input_shape, n_features, image_shape=image_shape)
+                         for _ in range(int(members))])
     if name not in MODELS:
         raise ConfigError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
     if int(n_classes) < 2:
@@ -711,6 +820,12 @@ def build_model(
         kwargs["n_features"] = int(n_features)
     if MODEL_INPUTS[name] in IMAGE_INPUTS or MODEL_INPUTS[name] == "folded":
         kwargs["input_shape"] = shape
+    if getattr(cls, "uses_images", False):
+        image = tuple(int(s) for s in image_shape or ())
+        if len(image) != 3 or min(image) < 1:
+            raise ConfigError(f"model {name!r} takes a dm-dt image beside the sequence: image_shape must be "
+                              f"(channels, n_dm, n_dt), e.g. (1, 22, 24); got {image_shape}")
+        kwargs["image_channels"] = image[0]
     return cls(**kwargs)
 
 

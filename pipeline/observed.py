@@ -1,7 +1,8 @@
 """Model inputs from observed light curves (issue 10, SPEC section 6), for ``pipeline.crossval``.
 
 The models of ``MODEL_INPUTS`` kind ``folded`` (seed 002's phase-folded 1D CNN), ``lc_dmdt`` (a
-2D-CNN on Mahabal dm-dt images) and ``sequence`` (seed 001's BiGRU), and the tree baseline on
+2D-CNN on Mahabal dm-dt images), ``sequence`` (seed 001's BiGRU) and ``sequence_lc_dmdt`` (both a
+sequence and a dm-dt image, for seed 001's compound RNN+CNN), and the tree baseline on
 light-curve features, read a star's epochs
 rather than its catalogue row. Each input is built from one star's own epochs (and, for folding, its
 ``period`` column) and reads no label and no other star, so inputs are built once for all stars and
@@ -35,10 +36,13 @@ FOLDED_NORMS = ("zscore", "minmax", "none")
 #: Where the tree baseline's numbers come from.
 FEATURE_SOURCES = ("catalog", "lightcurve")
 #: Model input kinds (``pipeline.models.MODEL_INPUTS``) built here; ``features`` is the trees'.
-KINDS = ("folded", "lc_dmdt", "sequence", "features")
-NETWORK_KINDS = ("folded", "lc_dmdt", "sequence")
-#: Kinds built at each star's period (its ``period`` column).
-PERIOD_KINDS = ("folded", "sequence")
+#: ``sequence_lc_dmdt`` is both a sequence (``x``) and a dm-dt image (``images``) per star (seed 001's compound network).
+KINDS = ("folded", "lc_dmdt", "sequence", "sequence_lc_dmdt", "features")
+NETWORK_KINDS = ("folded", "lc_dmdt", "sequence", "sequence_lc_dmdt")
+#: Kinds built at each star's period (its ``period`` column), and those holding a sequence or a dm-dt image.
+PERIOD_KINDS = ("folded", "sequence", "sequence_lc_dmdt")
+SEQUENCE_KINDS = ("sequence", "sequence_lc_dmdt")
+DMDT_KINDS = ("lc_dmdt", "sequence_lc_dmdt")
 #: The numbers seed 001's dense branch reads beside a sequence: the period as its log (the seed fed days
 #: raw; periods span 0.05 to 1,000 d, so standardised raw days squeeze every short-period class together)
 #: and the amplitude in mag.
@@ -49,25 +53,27 @@ CATALOGUE_PERIOD = "catalogue (the stars' period column)"
 @dataclass
 class ObservedInputs:
     """The stars kept (input order, index reset), their network input ``x`` or tree ``features`` (one
-    row per kept star, same order), and ``record``: what the run config says about them."""
+    row per kept star, same order), ``record``: what the run config says about them, and the second
+    input ``images`` of kind ``sequence_lc_dmdt`` (None for the other kinds)."""
 
     stars: pd.DataFrame
     x: np.ndarray | None
     features: pd.DataFrame | None
     record: dict
+    images: np.ndarray | None = None
 
     @property
     def spec(self) -> dict:
         """The ``inputs`` entry of a network run's config (what ``predict`` rebuilds)."""
         kind = self.record["kind"]
         return {"kind": kind, "channels": self.record.get("channels", []),
-                "features": list(SEQUENCE_FEATURES) if kind == "sequence" else [],
+                "features": list(SEQUENCE_FEATURES) if kind in SEQUENCE_KINDS else [],
                 "required": ["id", "period"] if kind in PERIOD_KINDS else ["id"]}
 
     @property
     def network_features(self) -> np.ndarray | None:
         """The dense branch's numbers for a network (seed 001's period and amplitude), else None."""
-        if self.record["kind"] != "sequence":
+        if self.record["kind"] not in SEQUENCE_KINDS:
             return None
         return self.features[list(SEQUENCE_FEATURES)].to_numpy(np.float32)
 
@@ -153,7 +159,8 @@ def observed_inputs(stars: pd.DataFrame, lightcurves: LightCurves | None, kind: 
         has_period = (np.isfinite(period) & (period > 0)).to_numpy()
         dropped["no_period"] = int((usable.to_numpy() & ~has_period).sum())
         usable &= has_period
-    if kind == "sequence":
+    images = None
+    if kind in SEQUENCE_KINDS:
         keep = usable.to_numpy()
         seqs = sequence_inputs(curves, dict(zip(ids[keep], period[keep])), list(ids[keep]), max_steps=max_steps)
         x = seqs.x
@@ -165,6 +172,8 @@ def observed_inputs(stars: pd.DataFrame, lightcurves: LightCurves | None, kind: 
                                "of steps), magnitude minus the curve's mean, error; zero-padded at the end",
                       band="per star, the band with the most usable epochs",
                       amplitude="5-95 percentile range of the sequence's magnitudes")
+        if kind == "sequence_lc_dmdt":
+            images = _lc_dmdt(curves, list(ids[keep]), bands, dmdt_preset, dmdt_norm, record)
     elif kind == "folded":
         folded = phase_curves(curves.subset(ids[usable]), dict(zip(ids[usable], period[usable])),
                               n_points=N_PHASE_POINTS, min_points=min_points)
@@ -181,12 +190,7 @@ def observed_inputs(stars: pd.DataFrame, lightcurves: LightCurves | None, kind: 
         features = None
     elif kind == "lc_dmdt":
         keep = usable.to_numpy()
-        channels = list(bands) if bands is not None else curves.bands
-        image_ids, images = dmdt_images(curves.subset(ids[keep]), preset=dmdt_preset, norm=dmdt_norm, bands=channels)
-        row = {star: k for k, star in enumerate(image_ids)}
-        x = images[[row[i] for i in ids[keep]]]
-        record.update(preset=dmdt_preset, normalisation=dmdt_norm, channels=channels,
-                      pairs="all pairs of a star's usable epochs per band (Mahabal et al. 2017)")
+        x = _lc_dmdt(curves, list(ids[keep]), bands, dmdt_preset, dmdt_norm, record)
         features = None
     else:
         keep = usable.to_numpy()
@@ -206,7 +210,19 @@ def observed_inputs(stars: pd.DataFrame, lightcurves: LightCurves | None, kind: 
         raise TrainingError(f"{lightcurves.source}: star {kept['id'].iloc[bad]!r} has a {kind} input that is not "
                             "finite; expected finite magnitudes and times")
     record["n_stars"] = len(kept)
-    return ObservedInputs(kept, x, features, record)
+    return ObservedInputs(kept, x, features, record, images)
+
+
+def _lc_dmdt(curves: LightCurves, ids: list[str], bands: list[str] | None, preset: str, norm: str,
+             record: dict) -> np.ndarray:
+    """Mahabal dm-dt images of stars ``ids``, in that order, one channel per band (``bands``, or every band
+    of ``curves``); how they were made goes into ``record``."""
+    channels = list(bands) if bands is not None else curves.bands
+    image_ids, images = dmdt_images(curves.subset(ids), preset=preset, norm=norm, bands=channels)
+    row = {star: k for k, star in enumerate(image_ids)}
+    record.update(preset=preset, normalisation=norm, channels=channels,
+                  pairs="all pairs of a star's usable epochs per band (Mahabal et al. 2017)")
+    return images[[row[i] for i in ids]]
 
 
 def catalogue_lightcurves(source: str, stars: pd.DataFrame, seed: int) -> LightCurves:

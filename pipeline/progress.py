@@ -25,6 +25,11 @@ def progress(folds: int, stream: TextIO | None = None) -> TqdmProgress | LinePro
     return LineProgress(folds, stream)
 
 
+def _stage(state) -> str:
+    """`` stage 1/2 (bigru_features)`` when the fit is one stage of several, else nothing."""
+    return f" {state.stage}" if state.stage else ""
+
+
 def _scores(summary) -> str:
     """A finished fold's scores: a regression's own description, or a classification's accuracy."""
     return summary.describe() if hasattr(summary, "describe") else f"accuracy {summary.accuracy:.4f}"
@@ -45,7 +50,8 @@ class TqdmProgress(Callback):
             self.bar.refresh()
 
     def on_epoch_start(self, state):
-        self.bar.set_description(f"fold {state.fold}/{self.folds} epoch {state.epoch}/{state.epochs} [{state.device}]")
+        self.bar.set_description(f"fold {state.fold}/{self.folds}{_stage(state)} epoch {state.epoch}/{state.epochs} "
+                                 f"[{state.device}]")
 
     def on_batch_end(self, state):
         self.bar.update(1)
@@ -77,7 +83,7 @@ class LineProgress(Callback):
         self._epoch_started = time.monotonic()
 
     def on_epoch_end(self, state):
-        self._line(f"fold {state.fold}/{self.folds} epoch {state.epoch}/{state.epochs} [{state.device}]: "
+        self._line(f"fold {state.fold}/{self.folds}{_stage(state)} epoch {state.epoch}/{state.epochs} [{state.device}]: "
                    f"loss {state.train_loss:.3f}, acc {state.train_acc:.3f}, val loss {state.val_loss:.3f}, "
                    f"val acc {state.val_acc:.3f} ({time.monotonic() - self._epoch_started:.1f} s)")
 

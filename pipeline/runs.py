@@ -246,7 +246,9 @@ class RunWriter:
         missing = [c for c in HISTORY_COLUMNS[1:] if c not in frame.columns]
         if missing:
             raise RunError(f"{self.path / HISTORY}: history of fold {fold} lacks columns {missing}")
-        rows = frame[list(HISTORY_COLUMNS[1:])].assign(fold=int(fold))[list(HISTORY_COLUMNS)]
+        # A model trained in stages (pipeline.stages) says which stage each epoch was.
+        columns = [*HISTORY_COLUMNS, *(["stage"] if "stage" in frame.columns else [])]
+        rows = frame[columns[1:]].assign(fold=int(fold))[columns]
         kept = self._history[self._history["fold"] != int(fold)]
         history = pd.concat([kept, rows], ignore_index=True) if len(kept) else rows.reset_index(drop=True)
         atomic_write(self.path / HISTORY, lambda h: history.to_csv(h, index=False))
@@ -426,6 +428,7 @@ class Run:
                 tuple(self.config["input_shape"]),
                 int(self.config.get("n_features") or 0),
                 members=int(self.config.get("members") or 1),
+                image_shape=self.config.get("image_shape"),
             )
         try:
             state = torch.load(path, weights_only=True, map_location="cpu")

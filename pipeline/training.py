@@ -152,13 +152,16 @@ def seed_everything(seed: int) -> None:
 class Arrays:
     """One split: inputs ``x`` (float32, batch first), labels ``y`` (int64 class indices, or float32
     targets when ``y`` is floating: a regression), the optional catalogue ``features`` (float32,
-    ``(n, n_features)``) for the ``*_features`` models and optional per-sample ``weight`` of a
-    regression's loss (float32, ``1 / sigma^2``; equal weights when None)."""
+    ``(n, n_features)``) for the ``*_features`` models, optional per-sample ``weight`` of a
+    regression's loss (float32, ``1 / sigma^2``; equal weights when None), and the optional second
+    input ``images`` (float32, batch first) of a model that reads two arrays per star (seed 001's
+    compound network: the sequence as ``x``, the dm-dt image here), batched beside ``x``."""
 
     x: np.ndarray
     y: np.ndarray
     features: np.ndarray | None = None
     weight: np.ndarray | None = None
+    images: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.x = np.ascontiguousarray(self.x, dtype=np.float32)
@@ -174,6 +177,11 @@ class Arrays:
                 f"labels y must be 1-D with one entry per sample: x has {len(self.x)} samples, "
                 f"y has shape {self.y.shape}"
             )
+        if self.images is not None:
+            self.images = np.ascontiguousarray(self.images, dtype=np.float32)
+            if len(self.images) != len(self.x):
+                raise ConfigError(f"images must have one entry per sample: x has {len(self.x)} samples, "
+                                  f"images has shape {self.images.shape}")
         if self.features is not None:
             self.features = np.ascontiguousarray(self.features, dtype=np.float32)
             if self.features.ndim != 2 or len(self.features) != len(self.x):
@@ -220,7 +228,8 @@ class History:
 class FitState:
     """What callbacks see. ``epoch`` and ``batch`` count from 1 (0 before the first one starts);
     ``train_loss``/``train_acc`` are running means over the current epoch's batches so far, the
-    ``val_*`` values those of the last completed epoch (NaN before)."""
+    ``val_*`` values those of the last completed epoch (NaN before). ``stage`` names the part of a
+    several-stage training this fit is (seed 001's compound network), empty otherwise."""
 
     fold: int
     epochs: int
@@ -237,6 +246,7 @@ class FitState:
     elapsed: float = 0.0
     stopped: bool = False
     history: History = field(default_factory=History)
+    stage: str = ""
 
 
 class Callback:
@@ -312,6 +322,9 @@ def _check_arrays(model: nn.Module, data: Arrays, what: str, task: str = "classi
                                     f"value(s), first in sample {sample}; expected finite numbers")
         if data.weight is not None and not (data.weight > 0).all():
             raise ConfigError(f"the {what} weights must be > 0 (1 / sigma^2); found {float(data.weight.min())}")
+    if getattr(model, "uses_images", False) and data.images is None:
+        raise ConfigError(f"model {type(model).__name__} reads a dm-dt image beside its input but the {what} "
+                          "split has none (Arrays.images is None)")
     if getattr(model, "uses_features", False) and data.features is None:
         raise ConfigError(
             f"model {type(model).__name__} uses catalogue features but the {what} split has none "
@@ -319,7 +332,8 @@ def _check_arrays(model: nn.Module, data: Arrays, what: str, task: str = "classi
         )
     # NaN features are missing catalogue values, imputed inside the model (pipeline.models.Impute);
     # an infinity there, or anything non-finite in x, is a broken value.
-    for name, values, broken in (("inputs x", data.x, lambda v: ~np.isfinite(v)), ("features", data.features, np.isinf)):
+    for name, values, broken in (("inputs x", data.x, lambda v: ~np.isfinite(v)), ("features", data.features, np.isinf),
+                                 ("images", data.images, lambda v: ~np.isfinite(v))):
         if values is None:
             continue
         finite = ~broken(values.reshape(len(values), -1))
@@ -341,9 +355,16 @@ def _is_regression(data: Arrays) -> bool:
     return data.y.dtype == np.float32
 
 
-def _to_tensors(data: Arrays) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+def _to_tensors(data: Arrays) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     f = torch.from_numpy(data.features) if data.features is not None else None
-    return torch.from_numpy(data.x), torch.from_numpy(data.y), f
+    images = torch.from_numpy(data.images) if data.images is not None else None
+    return torch.from_numpy(data.x), torch.from_numpy(data.y), f, images
+
+
+def _forward(model: nn.Module, x: torch.Tensor, features: torch.Tensor | None,
+             images: torch.Tensor | None) -> torch.Tensor:
+    """The model's logits; the second input array goes along only to a model that takes one."""
+    return model(x, features) if images is None else model(x, features, images)
 
 
 def _weights(data: Arrays) -> torch.Tensor:
@@ -363,6 +384,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     stop: threading.Event | None = None,
     fold: int = 0,
+    stage: str = "",
 ) -> History:
     """Train ``model`` in place on ``train`` and evaluate on ``val`` after every epoch.
 
@@ -370,7 +392,8 @@ def fit(
     model, e.g. with :func:`seed_everything`). The data stay on the CPU and move to the device one
     batch at a time, so large catalogues fit. A ``*_features`` model's feature scaling is set from the
     training split here. ``stop`` is checked after every batch; when set, the current epoch is
-    abandoned and the history of the complete epochs comes back with ``stopped=True``.
+    abandoned and the history of the complete epochs comes back with ``stopped=True``. ``stage``
+    names this fit in the callbacks' :class:`FitState` when a model trains in several stages.
     """
     _check_arrays(model, train, "training", config.task)
     if val is not None:
@@ -383,7 +406,7 @@ def fit(
     with _threads(config.num_threads), _deterministic(config.deterministic):
         torch.manual_seed(config.seed)  # anything stochastic inside the model (dropout) repeats too
         generator = torch.Generator().manual_seed(config.seed)
-        x, y, f = _to_tensors(train)
+        x, y, f, im = _to_tensors(train)
         w = _weights(train)
         spread = float(y.var(correction=0)) if regression else 1.0  # R^2's denominator per sample
         if hasattr(model, "set_scaling"):
@@ -406,6 +429,7 @@ def fit(
             device=str(device),
             n_train=n,
             n_val=len(val) if val is not None else 0,
+            stage=stage,
         )
         history = state.history
         start = time.perf_counter()
@@ -435,9 +459,10 @@ def fit(
                 xb = x[idx].to(device, non_blocking=non_blocking)
                 yb = y[idx].to(device, non_blocking=non_blocking)
                 fb = f[idx].to(device, non_blocking=non_blocking) if f is not None else None
+                ib = im[idx].to(device, non_blocking=non_blocking) if im is not None else None
                 optimizer.zero_grad(set_to_none=True)
                 with autocast():
-                    logits = model(xb, fb)
+                    logits = _forward(model, xb, fb, ib)
                     if regression:
                         wb = w[idx].to(device, non_blocking=non_blocking)
                         loss = weighted_mse(logits.float(), yb, wb)
@@ -513,7 +538,7 @@ def evaluate(
 ) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of ``model`` on ``data``, in eval mode, batched; for float
     targets (a regression) the weighted MSE and R^2."""
-    logits = _logits(model, data.x, data.features, device, batch_size, amp)
+    logits = _logits(model, data.x, data.features, device, batch_size, amp, data.images)
     y = torch.from_numpy(data.y)
     if _is_regression(data):
         pred = logits.reshape(y.shape)
@@ -538,13 +563,16 @@ def _logits(
     device: torch.device | None,
     batch_size: int,
     amp: bool = False,
+    images: np.ndarray | None = None,
 ) -> torch.Tensor:
-    """Float32 logits on the CPU for all of ``x``; the model's train/eval mode is restored after."""
+    """Float32 logits on the CPU for all of ``x`` (and its ``images``); the model's train/eval mode is
+    restored after."""
     device = _model_device(model) if device is None else torch.device(device)
     if _model_device(model) != device:
         model.to(device)
     x_t = torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32))
     f_t = None if features is None else torch.as_tensor(np.ascontiguousarray(features, dtype=np.float32))
+    i_t = None if images is None else torch.as_tensor(np.ascontiguousarray(images, dtype=np.float32))
     was_training = model.training
     model.eval()
     use_amp = amp and device.type == "cuda"
@@ -553,8 +581,9 @@ def _logits(
         for start in range(0, len(x_t), batch_size):
             xb = x_t[start : start + batch_size].to(device)
             fb = f_t[start : start + batch_size].to(device) if f_t is not None else None
+            ib = i_t[start : start + batch_size].to(device) if i_t is not None else None
             with torch.autocast(device_type="cuda", dtype=torch.float16) if use_amp else nullcontext():
-                out.append(model(xb, fb).float().cpu())
+                out.append(_forward(model, xb, fb, ib).float().cpu())
     finally:
         model.train(was_training)
     if not out:
@@ -569,18 +598,23 @@ def predict_proba(
     features: np.ndarray | None = None,
     device: torch.device | str | None = None,
     batch_size: int = 512,
+    images: np.ndarray | None = None,
 ) -> np.ndarray:
     """Softmax class probabilities, ``(n_samples, n_classes)`` float32, for an :class:`Arrays` or a
-    bare input array (then pass ``features`` for a ``*_features`` model). ``device`` defaults to where
-    the model's weights are."""
+    bare input array (then pass ``features`` for a ``*_features`` model and ``images`` for a model
+    with a second input). ``device`` defaults to where the model's weights are."""
     if isinstance(arrays_or_x, Arrays):
         x = arrays_or_x.x
         features = arrays_or_x.features if features is None else features
+        images = arrays_or_x.images if images is None else images
     else:
         x = arrays_or_x
     if getattr(model, "uses_features", False) and features is None:
         raise ConfigError(f"model {type(model).__name__} uses catalogue features; pass features=")
-    logits = _logits(model, x, features, None if device is None else torch.device(device), batch_size)
+    if getattr(model, "uses_images", False) and images is None:
+        raise ConfigError(f"model {type(model).__name__} reads a dm-dt image beside its input; pass images=")
+    logits = _logits(model, x, features, None if device is None else torch.device(device), batch_size,
+                     images=images)
     return torch.softmax(logits, dim=1).numpy()
 
 

@@ -8,11 +8,13 @@ import numpy as np
 import panel as pn
 import pytest
 
+from explorer.training import _Progress
 from explorer.views.results import ResultsView
 from explorer.views.training import TrainingView
 from pipeline import RunError
 from pipeline import regression as R
 from pipeline.runs import open_run
+from pipeline.training import FitState
 from tests.test_explorer_training import JOB_TIMEOUT, catalog_csv, loaded_state, sessions, tiny_session  # noqa: F401
 from tests.test_regression import catalogue
 
@@ -40,6 +42,23 @@ def test_a_bagged_bigru_trains_from_the_app_on_simulated_observations(catalog_cs
     state.observation_source = "loaded"  # none loaded: Start says what to do
     assert "none are loaded" in view._curves.object
     assert not session.start() and "load some there" in session.error
+
+
+def test_the_training_tab_offers_the_compound_model_with_its_sequence_setting(catalog_csv, tmp_path, sessions):  # noqa: F811
+    state = loaded_state(catalog_csv)
+    session = tiny_session(state, tmp_path, model="compound_rnn_cnn", max_steps=40)
+    sessions.append(session)
+    view = TrainingView(state=state, session=session)
+    assert "compound_rnn_cnn" in session.param["model"].objects and session.reads_lightcurves
+    assert view._lightcurve_settings.visible and view._settings[10].visible  # max steps, as for bigru_features
+    config = session.config()
+    assert config.model == "compound_rnn_cnn" and config.max_steps == 40
+    stage = "stage 1/2 (bigru_features)"  # what pipeline.stages tells the callbacks: the progress line says it
+    _Progress(session, 2).on_epoch_end(FitState(fold=1, epochs=3, batches=4, device="cpu", n_train=8, n_val=4,
+                                                epoch=1, batch=4, val_acc=0.5, stage=stage))
+    assert session.progress.startswith(f"Fold 1 of 2 · {stage} · epoch 1 of 3 done"), session.progress
+    session.model = "cnn1d_folded"
+    assert not view._settings[10].visible and session.config().max_steps is None
 
 
 def test_a_regression_run_opens_in_results(tmp_path, catalog_csv, sessions):  # noqa: F811

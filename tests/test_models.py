@@ -14,7 +14,10 @@ from pipeline.models import (
     count_parameters,
 )
 
-SHAPES = {"lightcurve": (1, 360), "dmdt": (5, 11, 22), "folded": (1, 512), "lc_dmdt": (2, 22, 24), "sequence": (40, 3)}
+SHAPES = {"lightcurve": (1, 360), "dmdt": (5, 11, 22), "folded": (1, 512), "lc_dmdt": (2, 22, 24), "sequence": (40, 3),
+          "sequence_lc_dmdt": (40, 3)}
+#: The second input of the models on ``sequence_lc_dmdt``: a dm-dt image beside the sequence.
+IMAGE_SHAPE = (2, 22, 24)
 
 
 def test_cnn_lstm_has_thesis_parameter_count():
@@ -28,23 +31,25 @@ def test_cnn2d_has_thesis_parameter_count():
 def test_registry_and_inputs_agree():
     assert set(MODELS) == set(MODEL_INPUTS) == {"cnn_lstm", "cnn_lstm_faithful", "cnn2d", "cnn_lstm_features",
                                                 "cnn2d_features", "cnn1d_folded", "cnn2d_mahabal", "bigru_features",
-                                                "se_resnet", "se_resnet_features", "se_resnet_mahabal"}
-    assert set(MODEL_INPUTS.values()) == {"lightcurve", "dmdt", "folded", "lc_dmdt", "sequence"}
+                                                "compound_rnn_cnn", "se_resnet", "se_resnet_features", "se_resnet_mahabal"}
+    assert set(MODEL_INPUTS.values()) == {"lightcurve", "dmdt", "folded", "lc_dmdt", "sequence", "sequence_lc_dmdt"}
     assert MODELS["cnn_lstm"] is CnnLstm and MODELS["cnn2d"] is Cnn2d
-    for name, cls in MODELS.items():
-        assert cls.uses_features == name.endswith("_features")
+    for name, cls in MODELS.items():  # the compound network reads bigru_features's numbers too
+        assert cls.uses_features == (name.endswith("_features") or name == "compound_rnn_cnn")
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 @pytest.mark.parametrize("n_classes", [5, 10])
 def test_output_shapes(name, n_classes):
     shape = SHAPES[MODEL_INPUTS[name]]
-    model = build_model(name, n_classes, shape, n_features=4).eval()
+    two_inputs = MODEL_INPUTS[name] == "sequence_lc_dmdt"
+    model = build_model(name, n_classes, shape, n_features=4, image_shape=IMAGE_SHAPE if two_inputs else None).eval()
     x = torch.randn(3, *shape)
-    if MODEL_INPUTS[name] == "sequence":
+    if MODEL_INPUTS[name] in ("sequence", "sequence_lc_dmdt"):
         x[..., 2] = x[..., 2].abs() + 0.01  # errors are positive; a zero row would be padding
+    images = (torch.rand(3, *IMAGE_SHAPE) * 255,) if two_inputs else ()
     with torch.no_grad():
-        out = model(x, torch.randn(3, 4))
+        out = model(x, torch.randn(3, 4), *images)
     assert out.shape == (3, n_classes)
     assert torch.isfinite(out).all()
 

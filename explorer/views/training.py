@@ -156,7 +156,7 @@ class TrainingView(View):
         """Light-curve settings only for models on light curves, with where their curves come from."""
         session = self.session
         self._lightcurve_settings.visible = session.reads_lightcurves
-        self._settings[10].visible = session.model == "bigru_features"
+        self._settings[10].visible = session.model in ("bigru_features", "compound_rnn_cnn")
         if session.reads_lightcurves:
             try:
                 text = f"Trains on {session.lightcurve_source()[2]} (set in **Observations**)."
