@@ -89,7 +89,10 @@ def test_filters_tabs_selection_and_errors(app_page: Page, bad_catalog_file):
     page.get_by_text("Data & filters", exact=True).click()
     kept = kept_count(page)
     page.locator("input[type=file]").set_input_files(bad_catalog_file)
-    expect(page.get_by_text(re.compile(r"Could not load observations\.csv.*stays loaded"))).to_be_visible()
+    # Longer than the default: on a 2-core CI machine Chromium may still be drawing the thesis-mode
+    # heatmaps (one Bokeh figure per class, rebuilt on a mode change) when the file is read and sent.
+    expect(page.get_by_text(re.compile(r"Could not load observations\.csv.*stays loaded"))).to_be_visible(
+        timeout=60_000)
     assert kept_count(page) == kept
     page.screenshot(path=SHOTS / "browser_bad_upload.png")
 
