@@ -111,17 +111,18 @@ def apply(raw_labels: pd.Series, label_map: str | LabelMap) -> pd.Series:
     A raw label claimed by two classes is an error: the map would be ambiguous.
     """
     mapping = resolve(label_map)
-    uniques = pd.unique(raw_labels.dropna().astype(str))
-    lookup: dict[str, str] = {}
-    for raw in uniques:
+    classes = list(mapping)
+    # Match each distinct raw label once (a catalogue has tens, not 400,000): factorize, map, take
+    codes, uniques = pd.factorize(raw_labels)
+    owned = np.full(len(uniques) + 1, -1, dtype=np.int64)  # the last slot: missing raw labels (code -1)
+    for position, raw in enumerate(str(u) for u in uniques):
         owners = [cls for cls, pats in mapping.items() if any(fnmatchcase(raw, p) for p in pats)]
         if len(owners) > 1:
             raise ConfigError(f"raw label {raw!r} matches several classes {owners}; make the label map unambiguous")
         if owners:
-            lookup[raw] = owners[0]
-    classes = raw_labels.map(lookup)
+            owned[position] = classes.index(owners[0])
     return pd.Series(
-        pd.Categorical(classes, categories=list(mapping)), index=raw_labels.index, name="label"
+        pd.Categorical.from_codes(owned[codes], categories=classes), index=raw_labels.index, name="label"
     )
 
 

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -29,3 +30,12 @@ def test_encode_follows_class_order():
     assert list(labels.encode(pd.Series(["b", "a", "b"]), ["b", "a"])) == [0, 1, 0]
     with pytest.raises(ConfigError, match=r"\['c'\]"):
         labels.encode(pd.Series(["c"]), ["a", "b"])
+
+
+def test_missing_raw_labels_stay_unclassed_and_the_rows_keep_their_index():
+    raw = pd.Series(["RRLyr/RRab", None, "DSCT", np.nan, "LPV/Mira", "RRLyr/RRab"], index=[7, 3, 9, 1, 4, 2],
+                    dtype="string")
+    mapped = labels.apply(raw, "ogle-5")
+    assert list(mapped.cat.categories) == labels.class_names("ogle-5")
+    assert list(mapped.index) == [7, 3, 9, 1, 4, 2] and mapped.name == "label"
+    assert list(mapped.astype(object).fillna("-")) == ["RR", "-", "DSCT", "-", "LPV", "RR"]

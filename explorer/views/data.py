@@ -15,7 +15,7 @@ from holoviews.operation.datashader import datashade, dynspread
 
 from explorer import uploads
 from explorer.state import PALETTE, REMOVED_COLOR, ExplorerState, data_dirs
-from pipeline.cleaning import KEPT, QUALITY_STEPS, RANGE_PREFIX, numeric_columns
+from pipeline.cleaning import KEPT, QUALITY_STEPS, RANGE_PREFIX, UNMAPPED, numeric_columns
 
 from .common import View, safe
 
@@ -217,6 +217,8 @@ class DataView(View):
             width=310,
         )
         self._summary = pn.pane.Markdown(sizing_mode="stretch_width", css_classes=["vse-summary"])
+        self._legend = pn.pane.HTML("", margin=(0, 10), sizing_mode="stretch_width")
+        self._funnel = self._funnel_pane()
         self._notes = pn.pane.Alert(alert_type="info", visible=False, sizing_mode="stretch_width")
         self._report = pn.widgets.Tabulator(
             pd.DataFrame(columns=["step", "label", "before", "removed", "after", "status", "rule"]),
@@ -256,6 +258,7 @@ class DataView(View):
     @param.depends("state.result", "state.source_name", watch=True)
     def _refresh(self):
         state, result = self.state, self.state.result
+        self._legend.object = self._legend_html()
         if result is None:
             self._source.object = "No catalogue loaded."
             self._summary.object = ""
@@ -273,7 +276,9 @@ class DataView(View):
     def _show_steps(self, steps: pd.DataFrame):
         """The loaded catalogue's applicable steps first; the others folded away, a line each saying why."""
         inapplicable = [s for s in QUALITY_STEPS if steps.loc[s, "status"] == "not applicable"]
-        self._applicable.objects = [self._step_controls[s] for s in QUALITY_STEPS if s not in inapplicable]
+        applicable = [self._step_controls[s] for s in QUALITY_STEPS if s not in inapplicable]
+        if applicable != self._applicable.objects:  # the same catalogue: nothing for the page to re-lay out
+            self._applicable.objects = applicable
         self._inapplicable_lines.object = "\n".join(
             f"- **{step_name(s)}**: {safe(steps.loc[s, 'rule'])}" for s in inapplicable)
         self._inapplicable.param.update(title=f"Not applicable to this catalogue ({len(inapplicable)})",
@@ -283,45 +288,57 @@ class DataView(View):
             partial = steps.loc[step, "status"] == "partial"
             self._settings[setting].set_note(f"Partial: {steps.loc[step, 'rule']}" if partial else None)
 
-    @param.depends("state.result")
-    def _funnel(self):
-        """Stars per class left after each step: the thesis's Figure 1, one group of bars per step."""
-        result = self.state.result
-        if result is None:
-            return pn.pane.Markdown("")
-        report = result.report
-        first = report[report["step"] == report["step"].iloc[0]]
-        shown = report[report["status"].isin(["applied", "partial"])]  # steps that can remove stars
-        counts = pd.concat([
-            pd.DataFrame({"step": "catalogue", "class": first["label"], "stars": first["before"]}),
-            pd.DataFrame({"step": shown["step"].map(step_name), "class": shown["label"], "stars": shown["after"]}),
-        ], ignore_index=True)
-        colors = self.state.class_colors()
-        bars = hv.Bars(counts, kdims=["step", "class"], vdims=["stars"]).opts(
-            color="class", cmap=colors, logy=True, ylim=(0.8, None), width=540, height=400,
-            xlabel="", ylabel="stars (log scale)", title="Stars per class after each step",
+    def _funnel_pane(self) -> pn.pane.HoloViews:
+        """Stars per class left after each step: the thesis's Figure 1, one group of bars per step.
+
+        One plot for the session, fed by a stream: a new cleaning result updates its bars in place,
+        where a new plot per result cost the server and the browser a whole Bokeh figure each time.
+        """
+        bars = hv.DynamicMap(self._funnel_bars, streams=[hv.streams.Params(self.state, ["result"])])
+        return pn.pane.HoloViews(bars, margin=(0, 10), linked_axes=False, css_classes=["vse-funnel"])
+
+    def _funnel_bars(self, result) -> hv.Bars:
+        # No result yet (the first catalogue still loading): one empty bar, as an empty Bars cannot be colour-mapped
+        counts = pd.DataFrame({"step": ["catalogue"], "class": [UNMAPPED], "stars": [np.nan]})
+        classes = []
+        if result is not None:
+            report = result.report
+            first = report[report["step"] == report["step"].iloc[0]]
+            shown = report[report["status"].isin(["applied", "partial"])]  # steps that can remove stars
+            counts = pd.concat([
+                pd.DataFrame({"step": "catalogue", "class": first["label"], "stars": first["before"]}),
+                pd.DataFrame({"step": shown["step"].map(step_name), "class": shown["label"], "stars": shown["after"]}),
+            ], ignore_index=True)
+            classes = result.classes
+        return hv.Bars(counts, kdims=["step", "class"], vdims=["stars"]).opts(
+            color="class", cmap=self.state.class_colors(classes), logy=True, ylim=(0.8, None), width=540, height=400,
+            xlabel="", ylabel="stars (log scale)", title="Stars per class after each step", framewise=True,
             tools=["hover"], show_legend=False, hooks=[_step_labels_only],
         )
-        return pn.pane.HoloViews(bars, margin=(0, 10), linked_axes=False)
 
     # -------------------------------------------------------------- period-amplitude diagram
     @param.depends("state.catalog")
     def _pa_diagram(self):
-        """Whole catalogue, rasterised: removed stars grey underneath, kept stars coloured by class."""
+        """Whole catalogue, rasterised: every star grey underneath, the kept stars coloured by class on top.
+
+        Only the kept layer follows the cleaning result: the grey layer is the whole catalogue, so a new
+        threshold re-aggregates the few thousand kept stars and not the 400,000 others (a pixel holding
+        a kept star shows its colour either way; grey is what no kept star covers).
+        """
         state = self.state
         if state.catalog is None:
             return pn.pane.Markdown("")
         points = state.points()
         self._limits = {"log_period": _padded(points["log_period"]), "amp": _padded(points["amp"])}
-        result_stream = hv.streams.Params(state, ["result"])
-        kept = hv.DynamicMap(self._kept_points, streams=[result_stream])
-        removed = hv.DynamicMap(self._removed_points, streams=[result_stream])
-        shaded_removed = dynspread(datashade(removed, cmap=["#d4d4d4", "#808080"], min_alpha=120), threshold=0.8, max_px=3)
+        kept = hv.DynamicMap(self._kept_points, streams=[hv.streams.Params(state, ["result"])])
+        every_star = hv.Points(points, kdims=["log_period", "amp"]).redim.range(**self._limits)
+        shaded_all = dynspread(datashade(every_star, cmap=["#d4d4d4", "#808080"], min_alpha=120),
+                               threshold=0.8, max_px=3)
         shaded_kept = dynspread(datashade(kept, aggregator=ds.count_cat("color"), color_key=COLOR_KEY,
                                           min_alpha=160), threshold=0.8, max_px=3)
         hv.streams.BoundsXY(source=shaded_kept).add_subscriber(self._box_selected)
         box = hv.DynamicMap(self._selection_box, streams=[hv.streams.Params(state, ["selection_bounds"])])
-        plot = (shaded_removed * shaded_kept * box).opts(
+        plot = (shaded_all * shaded_kept * box).opts(
             hv.opts.RGB(tools=["box_select"], active_tools=["box_select", "wheel_zoom"]),
             hv.opts.Rectangles(fill_alpha=0.08, fill_color="black", line_color="black", line_dash="dashed"),
             hv.opts.Overlay(width=540, height=400, xlim=self._limits["log_period"], ylim=self._limits["amp"],
@@ -342,11 +359,6 @@ class DataView(View):
         kept = hv.Points(points, kdims=["log_period", "amp"], vdims=["color"])
         return kept.redim.range(**self._limits)  # explicit ranges: an empty set still rasterises
 
-    def _removed_points(self, result):
-        points = self.state.points()
-        removed = np.flatnonzero(result.fate.to_numpy() != KEPT)
-        return hv.Points(points.iloc[removed], kdims=["log_period", "amp"]).redim.range(**self._limits)
-
     @staticmethod
     def _selection_box(selection_bounds):
         return hv.Rectangles([selection_bounds] if selection_bounds else [])
@@ -356,15 +368,14 @@ class DataView(View):
             x0, y0, x1, y1 = bounds
             self.state.select_region(x0, x1, y0, y1)
 
-    @param.depends("state.result")
-    def _legend(self):
+    def _legend_html(self) -> str:
+        """Each class's colour, then the removed stars' grey (the diagram and the funnel share them)."""
         colors = self.state.class_colors()
         swatches = [(c, colors[c]) for c in (self.state.result.classes if self.state.result is not None else [])]
         swatches.append(("removed or unmapped", REMOVED_COLOR))
-        items = " ".join(f'<span style="white-space:nowrap;margin-right:10px"><span style="display:inline-block;'
-                         f'width:11px;height:11px;background:{color};margin-right:4px"></span>{html.escape(name)}</span>'
-                         for name, color in swatches)
-        return pn.pane.HTML(items, margin=(0, 10), sizing_mode="stretch_width")
+        return " ".join(f'<span style="white-space:nowrap;margin-right:10px"><span style="display:inline-block;'
+                        f'width:11px;height:11px;background:{color};margin-right:4px"></span>{html.escape(name)}</span>'
+                        for name, color in swatches)
 
     @param.depends("state.selection")
     def _selection_info(self):
