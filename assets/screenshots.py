@@ -43,8 +43,8 @@ def main(runs_dir: Path) -> None:
                 page.mouse.down()
                 page.mouse.move(box["x"] + 0.40 * box["width"], box["y"] + 0.85 * box["height"], steps=8)
                 page.mouse.up()
-                page.get_by_text("Light curves", exact=True).click()
-                page.locator(".tabulator-row").first.click()
+                page.locator(".bk-tab", has_text="Light curves").click()
+                page.locator(".vse-lc-table .tabulator-row").first.click()
                 page.wait_for_timeout(3000)
                 page.screenshot(path=SHOTS / "lightcurves.png")
 
@@ -53,8 +53,8 @@ def main(runs_dir: Path) -> None:
                 page.wait_for_timeout(3000)
                 page.screenshot(path=SHOTS / "observations.png", full_page=True)
 
-                page.get_by_text("dm-dt", exact=True).click()
-                expect(page.get_by_text("Each star paired with the kept")).to_be_visible()
+                page.locator(".bk-tab", has_text="dm-dt").click()
+                expect(page.get_by_text("Each star paired with the kept")).to_be_visible(timeout=60_000)
                 page.wait_for_timeout(5000)
                 page.screenshot(path=SHOTS / "dmdt.png")
 
