@@ -15,7 +15,7 @@ from holoviews.operation.datashader import datashade, dynspread
 
 from explorer import uploads
 from explorer.state import PALETTE, REMOVED_COLOR, ExplorerState, data_dirs
-from pipeline.cleaning import KEPT, QUALITY_STEPS, RANGE_PREFIX, UNMAPPED, numeric_columns
+from pipeline.cleaning import KEPT, QUALITY_STEPS, RANGE_PREFIX, numeric_columns
 
 from .common import View, safe
 
@@ -218,7 +218,6 @@ class DataView(View):
         )
         self._summary = pn.pane.Markdown(sizing_mode="stretch_width", css_classes=["vse-summary"])
         self._legend = pn.pane.HTML("", margin=(0, 10), sizing_mode="stretch_width")
-        self._funnel = self._funnel_pane()
         self._notes = pn.pane.Alert(alert_type="info", visible=False, sizing_mode="stretch_width")
         self._report = pn.widgets.Tabulator(
             pd.DataFrame(columns=["step", "label", "before", "removed", "after", "status", "rule"]),
@@ -288,31 +287,29 @@ class DataView(View):
             partial = steps.loc[step, "status"] == "partial"
             self._settings[setting].set_note(f"Partial: {steps.loc[step, 'rule']}" if partial else None)
 
-    def _funnel_pane(self) -> pn.pane.HoloViews:
+    @param.depends("state.result")
+    def _funnel(self):
         """Stars per class left after each step: the thesis's Figure 1, one group of bars per step.
 
-        One plot for the session, fed by a stream: a new cleaning result updates its bars in place,
-        where a new plot per result cost the server and the browser a whole Bokeh figure each time.
+        A new plot per result: updating the bars in place through a stream made Bokeh's browser side
+        raise "Size mismatch" when the number of bars changed (seen in the training browser test).
         """
-        bars = hv.DynamicMap(self._funnel_bars, streams=[hv.streams.Params(self.state, ["result"])])
-        return pn.pane.HoloViews(bars, margin=(0, 10), linked_axes=False, css_classes=["vse-funnel"])
+        if self.state.result is None:
+            return pn.pane.Markdown("")
+        return pn.pane.HoloViews(self._funnel_bars(self.state.result), margin=(0, 10), linked_axes=False,
+                                 css_classes=["vse-funnel"])
 
     def _funnel_bars(self, result) -> hv.Bars:
-        # No result yet (the first catalogue still loading): one empty bar, as an empty Bars cannot be colour-mapped
-        counts = pd.DataFrame({"step": ["catalogue"], "class": [UNMAPPED], "stars": [np.nan]})
-        classes = []
-        if result is not None:
-            report = result.report
-            first = report[report["step"] == report["step"].iloc[0]]
-            shown = report[report["status"].isin(["applied", "partial"])]  # steps that can remove stars
-            counts = pd.concat([
-                pd.DataFrame({"step": "catalogue", "class": first["label"], "stars": first["before"]}),
-                pd.DataFrame({"step": shown["step"].map(step_name), "class": shown["label"], "stars": shown["after"]}),
-            ], ignore_index=True)
-            classes = result.classes
+        report = result.report
+        first = report[report["step"] == report["step"].iloc[0]]
+        shown = report[report["status"].isin(["applied", "partial"])]  # steps that can remove stars
+        counts = pd.concat([
+            pd.DataFrame({"step": "catalogue", "class": first["label"], "stars": first["before"]}),
+            pd.DataFrame({"step": shown["step"].map(step_name), "class": shown["label"], "stars": shown["after"]}),
+        ], ignore_index=True)
         return hv.Bars(counts, kdims=["step", "class"], vdims=["stars"]).opts(
-            color="class", cmap=self.state.class_colors(classes), logy=True, ylim=(0.8, None), width=540, height=400,
-            xlabel="", ylabel="stars (log scale)", title="Stars per class after each step", framewise=True,
+            color="class", cmap=self.state.class_colors(result.classes), logy=True, ylim=(0.8, None), width=540,
+            height=400, xlabel="", ylabel="stars (log scale)", title="Stars per class after each step",
             tools=["hover"], show_legend=False, hooks=[_step_labels_only],
         )
 
