@@ -39,4 +39,3 @@ def test_the_diagram_redraws_when_the_filters_remove_every_star(state, caplog):
         state.min_obs = 50  # and back
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     assert plot.state is not None
-

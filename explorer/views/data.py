@@ -294,12 +294,9 @@ class DataView(View):
         A new plot per result: updating the bars in place through a stream made Bokeh's browser side
         raise "Size mismatch" when the number of bars changed (seen in the training browser test).
         """
-        if self.state.result is None:
+        result = self.state.result
+        if result is None:
             return pn.pane.Markdown("")
-        return pn.pane.HoloViews(self._funnel_bars(self.state.result), margin=(0, 10), linked_axes=False,
-                                 css_classes=["vse-funnel"])
-
-    def _funnel_bars(self, result) -> hv.Bars:
         report = result.report
         first = report[report["step"] == report["step"].iloc[0]]
         shown = report[report["status"].isin(["applied", "partial"])]  # steps that can remove stars
@@ -307,11 +304,12 @@ class DataView(View):
             pd.DataFrame({"step": "catalogue", "class": first["label"], "stars": first["before"]}),
             pd.DataFrame({"step": shown["step"].map(step_name), "class": shown["label"], "stars": shown["after"]}),
         ], ignore_index=True)
-        return hv.Bars(counts, kdims=["step", "class"], vdims=["stars"]).opts(
+        bars = hv.Bars(counts, kdims=["step", "class"], vdims=["stars"]).opts(
             color="class", cmap=self.state.class_colors(result.classes), logy=True, ylim=(0.8, None), width=540,
             height=400, xlabel="", ylabel="stars (log scale)", title="Stars per class after each step",
             tools=["hover"], show_legend=False, hooks=[_step_labels_only],
         )
+        return pn.pane.HoloViews(bars, margin=(0, 10), linked_axes=False)
 
     # -------------------------------------------------------------- period-amplitude diagram
     @param.depends("state.catalog")
