@@ -24,6 +24,7 @@ from explorer.views import (  # noqa: E402
     Alerts, DataView, DmdtView, LightCurveView, MisclassificationsView, ObservationsView, ResultsView,
     TrainingView, View,
 )
+from explorer.views.data import warm_up_rasterizer  # noqa: E402
 
 #: The app's tabs in order: a new view over the same state is one more entry here.
 TABS = (("Data & filters", DataView), ("Light curves", LightCurveView), ("dm-dt", DmdtView),
@@ -46,10 +47,12 @@ class App(Viewer):
         #: Each tab's view, made the first time the tab is shown (a page draws one tab, not seven).
         self.views: dict[int, View] = {}
         self._slots = [pn.Column(sizing_mode="stretch_width") for _ in TABS]
-        # Not dynamic: a tab once drawn stays in the page, so switching back is the browser's alone
-        # (a dynamic tab is sent again whole at every visit)
+        # Dynamic: only the shown tab is in the browser's page. Panel hides the others with `visibility:
+        # hidden`, which keeps them in the browser's layout, so every change anywhere restyled and
+        # re-measured every tab drawn so far (after five tabs: 4 s for a class cap, 9 s back to Data).
+        # Switching back to a tab reuses its models (Panel keeps them) and costs the browser ~1 s.
         self.tabs = pn.Tabs(*[(title, slot) for (title, _), slot in zip(TABS, self._slots)],
-                            sizing_mode="stretch_width")
+                            sizing_mode="stretch_width", dynamic=True)
         self.tabs.param.watch(self._show_active, "active")
         self._show_active()
         self._layout = pn.Column(Alerts(state=self.state), self.tabs, sizing_mode="stretch_width")
@@ -64,13 +67,16 @@ class App(Viewer):
         finally:
             self._layout.loading = False
 
+    def _draw(self, index: int) -> None:
+        """Make tab ``index``'s view and put it in its slot, once."""
+        if index not in self.views:
+            self.views[index] = TABS[index][1](state=self.state)
+            self._slots[index].objects = [self.views[index]]
+
     def _show_active(self, *_):
-        active = self.tabs.active
-        if active not in self.views:
-            self.views[active] = TABS[active][1](state=self.state)
-            self._slots[active].objects = [self.views[active]]
+        self._draw(self.tabs.active)
         for i, view in self.views.items():
-            view.shown = i == active
+            view.shown = i == self.tabs.active
 
     def servable(self, title: str | None = None, **kwargs):
         """In a server session, the template holding the app; in Jupyter, the plain layout.
@@ -83,6 +89,7 @@ class App(Viewer):
                 title=title or "Variable Star Explorer", main=[self._layout], header_background="#1f4e79",
                 collapsed_sidebar=True,
             )
+            pn.state.onload(warm_up_rasterizer)  # once per server, in the background
             return template.servable(**kwargs)
         return self
 

@@ -118,6 +118,6 @@ def test_empty_filter_result_and_preset_changes_say_what_to_do(app_page: Page, s
                         ("dm-dt", "No kept stars: loosen the filters."),
                         ("Training", "Cannot train on these stars.")):
         page.locator(".bk-tab", has_text=tab).click()
-        expect(page.get_by_text(advice).filter(visible=True).first).to_be_visible()  # tabs seen before stay in the page
+        expect(page.get_by_text(advice).filter(visible=True).first).to_be_visible()  # the visible one: a tab swapped out may linger hidden a moment
         page.screenshot(path=SHOTS / f"browser_empty_{tab.split()[0].lower()}.png")
     expect(page.get_by_role("button", name="Start training")).to_be_disabled()

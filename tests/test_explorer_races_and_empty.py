@@ -4,6 +4,9 @@ period-amplitude diagram, and inputs that leave nothing to show."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+from pathlib import Path
 
 import holoviews as hv
 import pytest
@@ -39,3 +42,23 @@ def test_the_diagram_redraws_when_the_filters_remove_every_star(state, caplog):
         state.min_obs = 50  # and back
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     assert plot.state is not None
+
+
+def test_the_rasterizer_warm_up_runs_once_per_process_and_builds_the_spreading_kernel():
+    """In a fresh interpreter: datashader's compositing and spreading kernel are not there until the
+    warm-up thread (started once, however many sessions ask) has shaded its two stars."""
+    script = """
+import inspect, sys
+from explorer.views.data import warm_up_rasterizer
+import datashader.transfer_functions as tf
+kernels = inspect.getclosurevars(tf._build_spread_kernel).nonlocals["cache"]
+before = ("datashader.composite" in sys.modules, len(kernels))
+thread = warm_up_rasterizer()
+assert thread is warm_up_rasterizer(), "a second session started a second warm-up"
+thread.join(300)
+print(before, thread.is_alive(), "datashader.composite" in sys.modules, len(kernels))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["(False,", "0)", "False", "True", "1"], done.stdout

@@ -3,7 +3,9 @@ period-amplitude diagram of the whole catalogue (box select there selects stars)
 
 from __future__ import annotations
 
+import functools
 import html
+import threading
 
 import datashader as ds
 import holoviews as hv
@@ -327,10 +329,7 @@ class DataView(View):
         self._limits = {"log_period": _padded(points["log_period"]), "amp": _padded(points["amp"])}
         kept = hv.DynamicMap(self._kept_points, streams=[hv.streams.Params(state, ["result"])])
         every_star = hv.Points(points, kdims=["log_period", "amp"]).redim.range(**self._limits)
-        shaded_all = dynspread(datashade(every_star, cmap=["#d4d4d4", "#808080"], min_alpha=120),
-                               threshold=0.8, max_px=3)
-        shaded_kept = dynspread(datashade(kept, aggregator=ds.count_cat("color"), color_key=COLOR_KEY,
-                                          min_alpha=160), threshold=0.8, max_px=3)
+        shaded_all, shaded_kept = shaded_every_star(every_star), shaded_kept_stars(kept)
         hv.streams.BoundsXY(source=shaded_kept).add_subscriber(self._box_selected)
         box = hv.DynamicMap(self._selection_box, streams=[hv.streams.Params(state, ["selection_bounds"])])
         plot = (shaded_all * shaded_kept * box).opts(
@@ -383,6 +382,38 @@ class DataView(View):
 
     def __panel__(self):
         return self._layout
+
+
+def shaded_every_star(points, dynamic: bool = True):
+    """The period-amplitude diagram's grey layer: every star, rasterised and spread where sparse."""
+    return dynspread(datashade(points, cmap=["#d4d4d4", "#808080"], min_alpha=120, dynamic=dynamic),
+                     threshold=0.8, max_px=3, dynamic=dynamic)
+
+
+def shaded_kept_stars(points, dynamic: bool = True):
+    """The diagram's kept layer: ``points`` with a categorical ``color`` column, one colour per class."""
+    return dynspread(datashade(points, aggregator=ds.count_cat("color"), color_key=COLOR_KEY, min_alpha=160,
+                               dynamic=dynamic), threshold=0.8, max_px=3, dynamic=dynamic)
+
+
+@functools.cache
+def warm_up_rasterizer() -> threading.Thread:
+    """Shade two stars through both layers once per process, in a background thread.
+
+    The first time dynspread really spreads (a sparse kept layer: a small class cap), datashader imports
+    its compositing operators and numba compiles the spreading kernel: 3.5-6 s during which the server
+    answered nothing. Done here once the first page is up, a user's threshold change never pays it.
+    """
+    two = pd.DataFrame({"log_period": [0.0, 1.0], "amp": [0.5, 1.0],
+                        "color": pd.Categorical([PALETTE[0], REMOVED_COLOR], categories=list(COLOR_KEY))})
+
+    def shade():
+        shaded_every_star(hv.Points(two, kdims=["log_period", "amp"]), dynamic=False)
+        shaded_kept_stars(hv.Points(two, kdims=["log_period", "amp"], vdims=["color"]), dynamic=False)
+
+    thread = threading.Thread(target=shade, name="vse-rasterizer-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _step_labels_only(plot, element):
