@@ -47,10 +47,10 @@ class App(Viewer):
         #: Each tab's view, made the first time the tab is shown (a page draws one tab, not seven).
         self.views: dict[int, View] = {}
         self._slots = [pn.Column(sizing_mode="stretch_width") for _ in TABS]
-        # Dynamic: only the shown tab is in the browser's page. Panel hides the others with `visibility:
-        # hidden`, which keeps them in the browser's layout, so every change anywhere restyled and
-        # re-measured every tab drawn so far (after five tabs: 4 s for a class cap, 9 s back to Data).
-        # Switching back to a tab reuses its models (Panel keeps them) and costs the browser ~1 s.
+        # Dynamic: only the shown tab is in the browser's page. Panel hides the other tabs with `visibility:
+        # hidden`, which keeps them in Chromium's layout: with every tab seen, a class-cap change took
+        # 10-16 s (README, UI benchmark, run 6). Switching back reuses the tab's models (Panel keeps
+        # them) and costs the browser about 1 s.
         self.tabs = pn.Tabs(*[(title, slot) for (title, _), slot in zip(TABS, self._slots)],
                             sizing_mode="stretch_width", dynamic=True)
         self.tabs.param.watch(self._show_active, "active")
@@ -67,16 +67,13 @@ class App(Viewer):
         finally:
             self._layout.loading = False
 
-    def _draw(self, index: int) -> None:
-        """Make tab ``index``'s view and put it in its slot, once."""
-        if index not in self.views:
-            self.views[index] = TABS[index][1](state=self.state)
-            self._slots[index].objects = [self.views[index]]
-
     def _show_active(self, *_):
-        self._draw(self.tabs.active)
+        active = self.tabs.active
+        if active not in self.views:
+            self.views[active] = TABS[active][1](state=self.state)
+            self._slots[active].objects = [self.views[active]]
         for i, view in self.views.items():
-            view.shown = i == self.tabs.active
+            view.shown = i == active
 
     def servable(self, title: str | None = None, **kwargs):
         """In a server session, the template holding the app; in Jupyter, the plain layout.

@@ -96,6 +96,15 @@ def test_filters_tabs_selection_and_errors(app_page: Page, bad_catalog_file):
     assert kept_count(page) == kept
     page.screenshot(path=SHOTS / "browser_bad_upload.png")
 
+    # A threshold changed while the Light curves tab is out of the page, then that tab again: its
+    # models made meanwhile come with this server's stylesheets (offline, no CDN request: the fixture).
+    field.fill("150")
+    field.press("Enter")
+    expect(page.get_by_text("n_obs_g >= 150 and n_obs_r >= 150").first).to_be_visible()
+    page.get_by_text("Light curves", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Selected stars \([\d,]+\)")).filter(visible=True)).to_be_visible()
+    expect(page.get_by_text("cleaning", exact=True).filter(visible=True)).to_be_visible()
+
 
 def test_empty_filter_result_and_preset_changes_say_what_to_do(app_page: Page, served_app):
     """A preset with more classes, then a filter that removes every star: each tab says what to do and the
