@@ -96,8 +96,8 @@ def test_filters_tabs_selection_and_errors(app_page: Page, bad_catalog_file):
     assert kept_count(page) == kept
     page.screenshot(path=SHOTS / "browser_bad_upload.png")
 
-    # A threshold changed while the Light curves tab is out of the page, then that tab again: its
-    # models made meanwhile come with this server's stylesheets (offline, no CDN request: the fixture).
+    # A threshold changed while the Light curves tab is out of the page (dynamic tabs), then that tab
+    # again: it comes back with its selection and picked star, offline (the fixture checks requests).
     field.fill("150")
     field.press("Enter")
     expect(page.get_by_text("n_obs_g >= 150 and n_obs_r >= 150").first).to_be_visible()
@@ -127,6 +127,6 @@ def test_empty_filter_result_and_preset_changes_say_what_to_do(app_page: Page, s
                         ("dm-dt", "No kept stars: loosen the filters."),
                         ("Training", "Cannot train on these stars.")):
         page.locator(".bk-tab", has_text=tab).click()
-        expect(page.get_by_text(advice).filter(visible=True).first).to_be_visible()  # the visible one: a tab swapped out may linger hidden a moment
+        expect(page.get_by_text(advice).filter(visible=True).first).to_be_visible()  # the shown tab's
         page.screenshot(path=SHOTS / f"browser_empty_{tab.split()[0].lower()}.png")
     expect(page.get_by_role("button", name="Start training")).to_be_disabled()
