@@ -16,10 +16,10 @@ if SERVED_AS_SCRIPT and str(Path(__file__).resolve().parent.parent) not in sys.p
 
 import panel as pn  # noqa: E402
 import param  # noqa: E402
-from panel.io.resources import get_dist_path  # noqa: E402
 from panel.viewable import Viewer  # noqa: E402
 
 from explorer.state import ExplorerState, catalog_in_memory  # noqa: E402
+from explorer.stylesheets import resources_from_this_server, restyle_with_the_session_document  # noqa: E402
 from explorer.views import (  # noqa: E402
     Alerts, DataView, DmdtView, LightCurveView, MisclassificationsView, ObservationsView, ResultsView,
     TrainingView, View,
@@ -121,21 +121,10 @@ REFUSED = ("This explorer serves only the machine it runs on. To share it, its o
            "explicit address and authentication (see the README, \"Serving the explorer to others\").")
 
 
-def resources_from_this_server() -> None:
-    """Make the session's stylesheets come from this server, however the session began.
-
-    Panel points a component's stylesheets at the page's ``dist_url``, which it sets while rendering
-    the HTML page, and at ``cdn.holoviz.org`` where a document has none. A document has none when
-    Bokeh makes the session as the websocket connects: the page's own session was discarded unused
-    (``--unused-session-lifetime``, 15 s by default), which happens when the browser needs longer than
-    that to load the page's scripts, as on a busy machine. Offline, such a page then lost every stylesheet.
-    """
-    pn.state.curdoc._template_variables.setdefault("dist_url", get_dist_path())
-
-
 if SERVED_AS_SCRIPT:  # not on import: a notebook or another served script sets up its own page
     pn.extension("tabulator", sizing_mode="fixed")
     resources_from_this_server()
+    restyle_with_the_session_document()
     if remote_allowed() or client_is_local():
         App().servable()
     else:  # nothing of the app (catalogue, runs) is loaded for this session

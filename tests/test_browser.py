@@ -96,14 +96,22 @@ def test_filters_tabs_selection_and_errors(app_page: Page, bad_catalog_file):
     assert kept_count(page) == kept
     page.screenshot(path=SHOTS / "browser_bad_upload.png")
 
-    # A threshold changed while the Light curves tab is out of the page (dynamic tabs), then that tab
-    # again: it comes back with its selection and picked star, offline (the fixture checks requests).
+    # A threshold changed while the Light curves and Training tabs are out of the page (dynamic tabs:
+    # Training's summary is rewritten meanwhile), then those tabs again: they come back with their
+    # content and this server's stylesheets (Panel 1.9 pointed such a pane's, and every pane's spinner
+    # stylesheet, at cdn.holoviz.org: the offline fixture fails on the blocked request).
+    page.locator(".bk-tab", has_text="Training").click()
+    expect(page.get_by_text(f"Trains on the {kept:,} kept stars")).to_be_visible()
+    page.locator(".bk-tab", has_text="Data & filters").click()
     field.fill("150")
     field.press("Enter")
     expect(page.get_by_text("n_obs_g >= 150 and n_obs_r >= 150").first).to_be_visible()
+    kept = kept_count(page)
     page.get_by_text("Light curves", exact=True).click()
     expect(page.get_by_text(re.compile(r"Selected stars \([\d,]+\)")).filter(visible=True)).to_be_visible()
     expect(page.get_by_text("cleaning", exact=True).filter(visible=True)).to_be_visible()
+    page.locator(".bk-tab", has_text="Training").click()
+    expect(page.get_by_text(f"Trains on the {kept:,} kept stars")).to_be_visible()
 
 
 def test_empty_filter_result_and_preset_changes_say_what_to_do(app_page: Page, served_app):

@@ -1,0 +1,49 @@
+"""A served page's stylesheets come from its own server, also for a pane updated while its tab is out of
+the page (dynamic tabs): the browser side of this is in test_browser.py."""
+
+from __future__ import annotations
+
+import panel as pn
+import pytest
+from bokeh.document import Document
+from panel.io.resources import CDN_DIST, get_dist_path
+from panel.io.state import set_curdoc
+from panel.reactive import Reactive
+
+from explorer.stylesheets import restyle_with_the_session_document
+
+
+@pytest.fixture
+def restyled(monkeypatch):
+    """The served app's fix installed for this test only (Panel's own method comes back afterwards)."""
+    monkeypatch.setattr(Reactive, "_get_properties", Reactive._get_properties)
+    restyle_with_the_session_document()
+    restyle_with_the_session_document()  # once per session in the app: wraps once
+    return Reactive._get_properties
+
+
+def stylesheet_urls(model) -> list[str]:
+    return [str(sheet.url) for sheet in model.stylesheets if hasattr(sheet, "url")]
+
+
+def test_a_pane_updated_out_of_the_page_keeps_this_servers_stylesheets(restyled):
+    doc = Document()
+    doc._template_variables["dist_url"] = get_dist_path()  # what the served app gives each session
+    summary, other = pn.pane.Markdown("first"), pn.pane.Markdown("another tab")
+    tabs = pn.Tabs(("Summary", summary), ("Other", other), dynamic=True)
+    with set_curdoc(doc):  # as in a session's callback
+        root = tabs.get_root(doc)
+        doc.add_root(root)
+        model = summary._models[root.ref["id"]][0]
+        shown = stylesheet_urls(model)
+        tabs.active = 1
+        assert model.document is None  # out of the page
+        summary.object = "updated out of the page"
+        tabs.active = 0
+        assert summary._models[root.ref["id"]][0] is model
+    assert "updated out of the page" in model.text
+    assert shown and not [url for url in shown if url.startswith(CDN_DIST)], shown
+    # Before the fix: loading.css, markdown.css and the theme's stylesheets at cdn.holoviz.org
+    assert stylesheet_urls(model) == shown
+    assert stylesheet_urls(other._models[root.ref["id"]][0])[0] == shown[0]  # the shared spinner sheet too
+    assert not hasattr(restyled.__wrapped__, "falls_back_to_curdoc"), "wrapped twice"
