@@ -44,6 +44,33 @@ def test_the_diagram_redraws_when_the_filters_remove_every_star(state, caplog):
     assert plot.state is not None
 
 
+def test_the_funnel_updates_its_bars_in_place_and_redraws_for_other_bars(state, caplog):
+    """A class cap keeps the bars (same steps and classes): their heights change in the figure shown. A preset
+    with other classes, or a step switched off, gets a new figure (a stream update to another number of
+    bars raised "Size mismatch" in the browser)."""
+    state.cap = 500
+    view = DataView(state=state)
+    figure = hv.renderer("bokeh").get_plot(view._funnel.object)
+    source = figure.handles["source"]
+    before = list(source.data["stars"])
+    with caplog.at_level(logging.WARNING):
+        state.cap = 200
+        assert view._funnel.object is not None and figure.handles["source"] is source
+        after = list(source.data["stars"])
+        assert len(after) == len(before) and after != before
+        assert max(after) == max(before)  # the catalogue's own bars stay
+        class_cap = [n for n, step in zip(after, source.data["step"]) if step == "class cap"]
+        assert class_cap and max(class_cap) == 200
+
+        shown = view._funnel.object
+        state.preset = "ztf-5"
+        assert view._funnel.object is not shown  # other classes: a new plot
+        shown = view._funnel.object
+        state.min_obs = None
+        assert view._funnel.object is not shown  # one step fewer: a new plot
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
 def test_the_rasterizer_warm_up_runs_once_per_process_and_builds_the_spreading_kernel():
     """In a fresh interpreter: datashader's compositing and spreading kernel are not there until the
     warm-up thread (started once, however many sessions ask) has shaded its two stars."""
