@@ -1,7 +1,7 @@
 """UI timings in real Chromium on the full OGLE-III catalogue: ``make benchmark-ui`` (not a test).
 
-Serves the explorer (``panel serve explorer/app.py``, 127.0.0.1, a free port, runs saved to a temporary
-folder), drives Debian's Chromium with playwright, offline (every request off the local server is
+Serves the explorer as ``make serve`` does (``panel serve explorer/app.py --setup explorer/warm_up.py``:
+drawn once before the server answers; 127.0.0.1, a free port, runs saved to a temporary folder), drives Debian's Chromium with playwright, offline (every request off the local server is
 blocked and counted), and prints the median of a few repetitions of each interaction beside its
 target on 2 cores. "Ready" always means the content a user waits for, not a tab title: the kept-star
 summary and both Data plots, every plot of a tab (as many canvases as a first, unhurried visit drew),
@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, sync_playwright
 
+from explorer.__main__ import WARM_UP
 from pipeline.catalogs import cache_dir
 from tests.conftest import CHROMIUM_ARGS, serve_app, stop_process
 
@@ -185,7 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="vse-benchmark-ui-"))
-    served = serve_app(args.catalog, folder / "panel.log", cache_dir(), timeout=STEP_TIMEOUT_S, runs_dir=folder / "runs")
+    started = time.monotonic()
+    served = serve_app(args.catalog, folder / "panel.log", cache_dir(), timeout=STEP_TIMEOUT_S, runs_dir=folder / "runs",
+                       serve_args=("--setup", str(WARM_UP)))
+    server_start = time.monotonic() - started
     url = served.url
     rows = Rows(args.repeats)
     try:
@@ -259,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{cores} cores, load average {os.getloadavg()[0]:.1f}, Python {platform.python_version()}; "
           f"medians of {args.repeats}")
     rows.table()
+    print(f"server start to its first answer, warm-up included: {server_start:.2f} s")
     blocked = sorted({url for o in bench.offline for url in o.blocked})
     for url in blocked:
         print("blocked:", url)

@@ -2,7 +2,8 @@
 
 Runs ``panel serve explorer/app.py`` with ``--address 127.0.0.1`` (Bokeh's default would listen on
 every network interface), websocket origins matching that address and port, and the websocket
-message size that the upload limit needs (an upload travels base64-encoded in one message). Any
+message size that the upload limit needs (an upload travels base64-encoded in one message), and
+draws the app once before answering (``explorer/warm_up.py``). Any
 other argument goes to ``panel serve`` as given, e.g. ``--basic-auth`` or ``--oauth-provider``;
 README "Serving the explorer to others" says how to expose it deliberately.
 """
@@ -17,6 +18,8 @@ from pathlib import Path
 from explorer.uploads import WEBSOCKET_MAX_MESSAGE_BYTES
 
 APP = Path(__file__).resolve().parent / "app.py"
+#: Run before the server answers: the first visitor meets a warm server (explorer/warm_up.py says why).
+WARM_UP = APP.with_name("warm_up.py")
 
 
 def panel_arguments(argv: list[str] | None = None) -> list[str]:
@@ -31,7 +34,7 @@ def panel_arguments(argv: list[str] | None = None) -> list[str]:
                              "localhost at the port")
     args, rest = parser.parse_known_args(argv)
     origins = args.allow_websocket_origin or [f"{args.address}:{args.port}", f"localhost:{args.port}"]
-    return ["serve", str(APP), "--address", args.address, "--port", str(args.port),
+    return ["serve", str(APP), "--setup", str(WARM_UP), "--address", args.address, "--port", str(args.port),
             *(f"--allow-websocket-origin={origin}" for origin in origins),
             f"--websocket-max-message-size={WEBSOCKET_MAX_MESSAGE_BYTES}", *rest]
 

@@ -102,6 +102,11 @@ def test_ranges_are_added_and_removed_from_the_view(state):
     ranges = view._ranges
     column, low, high, add = ranges.column, ranges.low, ranges.high, ranges.add
     assert "period" in column.options and "raw_label" not in column.options
+    assert column.value == column.options[0]  # what the browser shows chosen is what Add uses
+    low.value = 0.0
+    add.clicks += 1
+    assert state.ranges == {column.options[0]: (0.0, None)} and not state.error
+    state.remove_range(column.options[0])
     column.value, low.value, high.value = "period", 0.2, 1.0
     add.clicks += 1
     assert state.ranges == {"period": (0.2, 1.0)}

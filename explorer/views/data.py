@@ -120,8 +120,15 @@ class _Ranges:
                                pn.Row(self.column, self.low, self.high, self.add, margin=0), self.listing, margin=0)
 
     def _columns(self, *_):
+        """The catalogue's numeric columns; the one chosen stays if the new catalogue has it, else the first.
+
+        (Options alone left the value None while the browser showed the first column: Add then asked
+        for a column the user saw chosen.)
+        """
         catalog = self.state.catalog
-        self.column.options = [] if catalog is None else numeric_columns(catalog)
+        options = [] if catalog is None else numeric_columns(catalog)
+        kept = self.column.value if self.column.value in options else None
+        self.column.param.update(options=options, value=kept or (options[0] if options else None))
 
     def _add(self, _):
         if not self.column.value:
