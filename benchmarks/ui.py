@@ -1,7 +1,8 @@
 """UI timings in real Chromium on the full OGLE-III catalogue: ``make benchmark-ui`` (not a test).
 
 Serves the explorer as ``make serve`` does (``panel serve explorer/app.py --setup explorer/warm_up.py``:
-drawn once before the server answers; 127.0.0.1, a free port, runs saved to a temporary folder), drives Debian's Chromium with playwright, offline (every request off the local server is
+drawn once before the server answers; 127.0.0.1, a free port, runs saved to a temporary folder),
+drives Debian's Chromium with playwright, offline (every request off the local server is
 blocked and counted), and prints the median of a few repetitions of each interaction beside its
 target on 2 cores. "Ready" always means the content a user waits for, not a tab title: the kept-star
 summary and both Data plots, every plot of a tab (as many canvases as a first, unhurried visit drew),
