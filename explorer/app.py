@@ -46,11 +46,13 @@ class App(Viewer):
             self.state.load(self.source)  # at once: the page is then built once, with its content
         #: Each tab's view, made the first time the tab is shown (a page draws one tab, not seven).
         self.views: dict[int, View] = {}
-        self._slots = [pn.Column(sizing_mode="stretch_width") for _ in TABS]
+        #: Each tab's content; its class (vse-tab-<position>) lets a test or benchmark find what a tab shows.
+        self._slots = [pn.Column(sizing_mode="stretch_width", css_classes=["vse-tab", f"vse-tab-{i}"])
+                       for i in range(len(TABS))]
         # Dynamic: only the shown tab is in the browser's page. Panel hides the other tabs with `visibility:
         # hidden`, which keeps them in Chromium's layout: with every tab seen, a class-cap change took
-        # 10-16 s (README, UI benchmark, run 6). Switching back reuses the tab's models (Panel keeps
-        # them) and costs the browser about 1 s.
+        # 10-16 s (README, UI benchmark, run 6). Switching back rebuilds no view, but sends the tab's models
+        # to the page again: about 1 s, half serialising on the server, half building in the browser.
         self.tabs = pn.Tabs(*[(title, slot) for (title, _), slot in zip(TABS, self._slots)],
                             sizing_mode="stretch_width", dynamic=True)
         self.tabs.param.watch(self._show_active, "active")

@@ -287,6 +287,7 @@ def test_the_app_is_a_plain_layout_outside_a_server(state):
     app.tabs.active = 2
     assert {i: view.shown for i, view in app.views.items()} == {0: False, 3: False, 2: True}
     assert [slot.objects for slot in app._slots[4:]] == [[], [], []]
+    assert app._slots[2].css_classes == ["vse-tab", "vse-tab-2"]  # what the UI benchmark finds a tab's plots by
 
 
 def test_sessions_share_the_catalogue_cleaning_results_and_summaries(state, ztf_catalog_file):
