@@ -262,6 +262,34 @@ def test_dmdt_images_wait_until_shown_and_label_the_real_edges(state, monkeypatc
     state.dmdt_mode = "reference"
 
 
+def test_a_hidden_light_curve_view_redraws_its_star_and_selection_only_once_shown(state):
+    """A class cap changed while the Light curves tab is hidden redraws nothing there (each redrawn plot
+    also made Bokeh recompute the whole page's models); shown again, each part follows the new result."""
+    view = LightCurveView(state=state)
+    state.select_region(-1.0, 1.5, 0.0, 1.0)
+    state.selected_star = view._table.value["id"].iloc[0]
+    parts = {method.__name__: pane for pane in view._layout.select(pn.param.ParamMethod)
+             for method in [pane.object] if method.__name__ in ("_selection_plot", "_star_plot", "_star_info")}
+    assert len(parts) == 3
+    drawn = {name: pane._inner_layout.objects[0] for name, pane in parts.items()}
+    view.shown = False
+    state.cap = 3
+    assert {name: pane._inner_layout.objects[0] for name, pane in parts.items()} == drawn  # nothing redrawn
+    view.shown = True
+    redrawn = {name: pane._inner_layout.objects[0] for name, pane in parts.items()}
+    assert all(redrawn[name] is not drawn[name] for name in parts)
+    assert "| cleaning |" in redrawn["_star_info"].object
+
+
+def test_the_dmdt_explanation_is_one_pane_whose_text_follows_the_channel(state):
+    view = DmdtView(state=state)
+    pane, other = view._explanation, state.result.classes[-1]
+    view.reference_class = other
+    assert view._explanation is pane and f"kept **{other}** stars" in pane.object
+    state.dmdt_mode = "thesis"
+    assert view._explanation is pane and "**of its own class**" in pane.object
+
+
 def test_a_view_shown_again_redraws_only_what_changed(state):
     view = View(state=state, shown=False)
     with pytest.raises(Skip):  # hidden: nothing is computed

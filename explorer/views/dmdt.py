@@ -61,7 +61,10 @@ class DmdtView(View):
         self._reference = pn.widgets.Select.from_param(self.param.reference_class, label="Reference class (channel)",
                                                        width=220)
         self._band = pn.widgets.Select.from_param(self.param.band, label="Band", width=120)
+        #: One pane whose text changes: a new pane per preset or channel made Bokeh recompute the page's models.
+        self._explanation = pn.pane.Markdown(sizing_mode="stretch_width")
         self._update_choices()  # before the images below first evaluate
+        self._explain()
         self._layout = pn.Column(
             self._leak,
             pn.Row(pn.Column("**Mode**", self._mode), self._reference, self._band),
@@ -100,8 +103,8 @@ class DmdtView(View):
         wanted = (None if self.state.dmdt_mode == "thesis" else self.reference_class, self.band)
         return means_channels.index(wanted)
 
-    @param.depends("state.dmdt_mode", "reference_class", "band")
-    def _explanation(self):
+    @param.depends("state.dmdt_mode", "reference_class", "band", watch=True)
+    def _explain(self):
         if self.state.dmdt_mode == "thesis":
             text = (f"Each star paired with the other stars **of its own class** (band {self.band}); "
                     "means over each class's kept stars.")
@@ -109,7 +112,7 @@ class DmdtView(View):
             text = (f"Each star paired with the kept **{self.reference_class}** stars (band {self.band}), counts "
                     "divided by that class's size: one channel of the honest reference images. "
                     "Pick another reference class to see the other channels.")
-        return pn.pane.Markdown(text + f" At most {SUMMARY_PER_CLASS} stars per class (seeded sample).")
+        self._explanation.object = text + f" At most {SUMMARY_PER_CLASS} stars per class (seeded sample)."
 
     @param.depends("state.result", "state.dmdt_mode", "state.seed", "reference_class", "band", "shown")
     async def _class_means(self):

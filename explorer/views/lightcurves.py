@@ -86,8 +86,15 @@ class LightCurveView(View):
         self._id_input.value = self.state.selected_star or ""
 
     # -------------------------------------------------------------- plots
-    @param.depends("state.selection", "state.result", "state.match_amplitude", "draw_limit")
+    # Each part waits while the tab is hidden: a class cap redrew all three, unseen (a third of its time).
+    @param.depends("state.selection", "state.result", "state.match_amplitude", "draw_limit", "shown")
     def _selection_plot(self):
+        state = self.state
+        inputs = self.skip_unless_due("selection_plot", state.selection, state.result, state.match_amplitude,
+                                      self.draw_limit)
+        return self.drawn("selection_plot", inputs, self._draw_selection())
+
+    def _draw_selection(self):
         state = self.state
         if state.result is None or not len(state.selection):
             return pn.pane.Markdown("### Selected stars\nBox-select a region of the period-amplitude diagram "
@@ -116,8 +123,13 @@ class LightCurveView(View):
         )
         return pn.pane.HoloViews(plot, linked_axes=False)
 
-    @param.depends("state.selected_star", "state.result", "state.match_amplitude")
+    @param.depends("state.selected_star", "state.result", "state.match_amplitude", "shown")
     def _star_plot(self):
+        state = self.state
+        inputs = self.skip_unless_due("star_plot", state.selected_star, state.result, state.match_amplitude)
+        return self.drawn("star_plot", inputs, self._draw_star())
+
+    def _draw_star(self):
         """The picked star's curve in magnitudes, over its class's 16-84 % band moved to the star's mean."""
         state = self.state
         rows = state.star()
@@ -140,8 +152,12 @@ class LightCurveView(View):
             title=f"{star['id']}", xlabel="phase", ylabel=f"{state.band} magnitude (brighter up)",
         ), linked_axes=False)
 
-    @param.depends("state.selected_star", "state.result")
+    @param.depends("state.selected_star", "state.result", "shown")
     def _star_info(self):
+        inputs = self.skip_unless_due("star_info", self.state.selected_star, self.state.result)
+        return self.drawn("star_info", inputs, self._describe_star())
+
+    def _describe_star(self):
         rows = self.state.star()
         if rows is None:
             return pn.pane.Markdown("")
