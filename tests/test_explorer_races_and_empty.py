@@ -13,6 +13,7 @@ import pytest
 
 from explorer.state import ExplorerState
 from explorer.views import DataView
+from explorer.views.data import FUNNEL_FLOOR
 
 
 @pytest.fixture
@@ -44,30 +45,34 @@ def test_the_diagram_redraws_when_the_filters_remove_every_star(state, caplog):
     assert plot.state is not None
 
 
-def test_the_funnel_updates_its_bars_in_place_and_redraws_for_other_bars(state, caplog):
-    """A class cap keeps the bars (same steps and classes): their heights change in the figure shown. A preset
-    with other classes, or a step switched off, gets a new figure (a stream update to another number of
-    bars raised "Size mismatch" in the browser)."""
+def test_the_funnel_changes_its_bars_in_place_for_any_result(state, caplog):
+    """One figure whatever the result: a class cap changes the heights, a preset with other classes and a
+    step switched off change the bars; the factors always match the data (a mismatch was "Size mismatch"
+    in the browser) and a bar of 0 stars stays on the log axis."""
     state.cap = 500
     view = DataView(state=state)
-    figure = hv.renderer("bokeh").get_plot(view._funnel.object)
-    source = figure.handles["source"]
+    figure = view._funnel.object
+    source = figure.renderers[0].data_source
     before = list(source.data["stars"])
     with caplog.at_level(logging.WARNING):
         state.cap = 200
-        assert view._funnel.object is not None and figure.handles["source"] is source
         after = list(source.data["stars"])
+        assert view._funnel.object is figure and figure.renderers[0].data_source is source
         assert len(after) == len(before) and after != before
         assert max(after) == max(before)  # the catalogue's own bars stay
         class_cap = [n for n, step in zip(after, source.data["step"]) if step == "class cap"]
         assert class_cap and max(class_cap) == 200
 
-        shown = view._funnel.object
-        state.preset = "ztf-5"
-        assert view._funnel.object is not shown  # other classes: a new plot
-        shown = view._funnel.object
+        state.preset = "ztf-10"
+        assert view._funnel.object is figure
+        assert set(source.data["class"]) == set(state.result.classes) and len(state.result.classes) == 10
+        assert figure.x_range.factors == list(zip(source.data["step"], source.data["class"]))
+        steps = set(source.data["step"])
         state.min_obs = None
-        assert view._funnel.object is not shown  # one step fewer: a new plot
+        assert set(source.data["step"]) == steps - {"detections"} and "detections" in steps
+        assert figure.x_range.factors == list(zip(source.data["step"], source.data["class"]))
+        state.min_obs = 100_000  # every star removed: bars of 0 drawn empty, not off the log axis
+        assert 0 in list(source.data["stars"]) and min(source.data["top"]) == FUNNEL_FLOOR
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
 
 
