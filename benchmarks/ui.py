@@ -68,8 +68,8 @@ def wait_until(condition, what: str, timeout: float = STEP_TIMEOUT_S) -> None:
 
 
 #: In-page probes, cheap enough to poll every 10 ms: Playwright's locators search the whole page, shadow
-#: roots included, on every call (with every tab in the page that took 0.2 s of the page's main thread
-#: per class cap, the very time being measured). An element found once is kept while it is in the page.
+#: roots included, on every call, and that is main-thread time the page itself needs (up to 0.2 s per
+#: class cap on a large page). An element found once is kept while it is in the page.
 PROBES = """
 window.vseProbe = {
   found: {},
