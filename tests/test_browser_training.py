@@ -82,6 +82,12 @@ def test_train_watch_progress_and_inspect_the_confusion_matrix(served, offline_p
     expect(page.get_by_role("button", name="Stop")).to_be_disabled()
     page.wait_for_timeout(500)  # let the last epoch's curves draw before the picture
     page.screenshot(path=SHOTS / "training_done.png", full_page=True)
+    # The live curves got every epoch: reported on the worker's thread, drawn through the session's event loop
+    epochs_drawn = page.evaluate("""() => ["loss", "acc"].map((metric) => {
+      const data = Bokeh.documents[0].get_model_by_name(`${metric} val points`).data_source.data;
+      return Array.from(data instanceof Map ? data.get("epoch") : data.epoch).length;
+    })""")
+    assert epochs_drawn == [2, 2]  # 1 epoch in each of 2 folds
 
     seen = page.evaluate("window.vseProgress")
     folds_seen = [text for text in seen if "of 2 ·" in text]

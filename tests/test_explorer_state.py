@@ -18,6 +18,7 @@ import pipeline
 from explorer.app import App
 from explorer.state import ExplorerState, catalog_in_memory
 from explorer.views import Alerts, DataView, DmdtView, LightCurveView, View
+from explorer.views.dmdt import color_range
 
 
 @pytest.fixture
@@ -196,6 +197,19 @@ def test_a_box_selection_feeds_the_light_curve_view(state):
     assert len(state.selection) == 0 and view._table.value["fate"].eq("kept").all()
 
 
+def test_each_class_plot_draws_its_median_and_band_brighter_up(state):
+    view = LightCurveView(state=state)
+    plots = [pane.object for pane in view._class_plots()]
+    summaries = state.class_curves()
+    assert [plot.title.text for plot in plots] == [f"{cls} (n={s.n:,})" for cls, s in summaries.items()]
+    for plot, (cls, summary) in zip(plots, summaries.items()):
+        drawn = {r.name: r for r in plot.renderers}
+        np.testing.assert_array_equal(drawn["median"].data_source.data["y"], summary.median)
+        np.testing.assert_array_equal(drawn["band"].data_source.data["y1"], summary.low)
+        assert drawn["median"].glyph.line_color == drawn["band"].glyph.fill_color == state.class_colors()[cls]
+        assert plot.y_range.flipped  # magnitudes: brighter up
+
+
 def test_selecting_by_id_and_an_unknown_star(state):
     ids = state.catalog["id"].iloc[[5, 7, 11]].tolist()
     assert state.select_ids([*ids, "no-such-star"]) == 3
@@ -254,9 +268,11 @@ def test_dmdt_images_wait_until_shown_and_label_the_real_edges(state, monkeypatc
     view.shown = True
     images = [pane.object for pane in run_async(view._class_means())]
     assert computed and len(images) == len(state.result.classes)
-    options = images[0].opts.get().kwargs
-    assert [label for _, label in options["xticks"]][:3] == ["0.0069", "0.014", "0.028"]
-    assert [label for _, label in options["yticks"]][-3:] == ["3", "5", "8"]
+    dt_labels, dm_labels = (list(axis.major_label_overrides.values()) for axis in (images[0].xaxis[0], images[0].yaxis[0]))
+    assert dt_labels[:3] == ["0.0069", "0.014", "0.028"] and dm_labels[-3:] == ["3", "5", "8"]
+    assert images[0].xaxis[0].ticker.ticks == list(range(len(dt_labels)))  # the cells' edges, uniformly drawn
+    mapper = images[0].renderers[0].glyph.color_mapper  # one log scale for all, from the smallest non-zero fraction
+    assert (mapper.low, mapper.high) == color_range(plot.renderers[0].data_source.data["image"][0] for plot in images)
     state.dmdt_mode = "thesis"
     assert view.leak_warning_visible and "leaks the label" in view._leak.object
     state.dmdt_mode = "reference"

@@ -10,6 +10,7 @@ import threading
 import holoviews as hv
 import torch
 import numpy as np
+import pandas as pd
 import panel as pn
 import pytest
 
@@ -18,10 +19,10 @@ from explorer.training import TrainingSession, training_session
 from explorer.training_worker import default_threads
 from explorer.views.misclassifications import MisclassificationsView
 from explorer.views.results import ResultsView
-from explorer.views.training import TrainingView
+from explorer.views.training import FOLD_COLORS, TrainingView
 from pipeline.catalogs import read_ogle3
 from pipeline.representations import LEAK_WARNING
-from pipeline.runs import list_runs, open_run
+from pipeline.runs import HISTORY_COLUMNS, list_runs, open_run
 from tests.ogle_files import star_rows, write_ogle3
 
 #: Seconds a tiny job (96 stars, 1 epoch, 2 folds) may take on 2 loaded cores, model start-up included.
@@ -110,6 +111,36 @@ def test_a_run_trains_on_the_worker_and_the_results_view_reads_it(trained):
     np.testing.assert_allclose(maps[1].dimension_values("value").reshape(5, 5).sum(axis=1), 1.0)
     compare = view._compare()
     assert len(heatmaps(compare)) == 2  # the one run against itself
+    curves = {pane.object.tags[0]: pane.object for pane in report.select(pn.pane.Bokeh) if pane.object.tags}
+    for metric in ("loss", "acc"):  # the run's per-epoch history, as the Training tab drew it
+        points = {r.name: r.data_source.data for r in curves[metric].renderers}[f"{metric} val points"]
+        assert sorted(zip(points["fold"], points["value"])) == sorted(
+            (f"fold {fold}", value) for fold, value in zip(run.history["fold"], run.history[f"val_{metric}"]))
+
+
+def test_the_live_curves_draw_each_fold_in_place_as_epochs_arrive(catalog_csv, tmp_path, sessions):
+    session = TrainingSession(state=loaded_state(catalog_csv), runs_dir=str(tmp_path))
+    sessions.append(session)
+    view = TrainingView(state=session.state, session=session)
+    loss, acc = (pane.object for pane in view._history)
+    assert (acc.y_range.start, acc.y_range.end) == (0, 1)
+    # (fold, epoch, train_loss, train_acc, val_loss, val_acc) as the worker reports them, from its own thread:
+    # fold 2's first epoch (folds may report out of order) before fold 1's second
+    for row in [(1, 1, 1.2, .4, 1.3, .35), (2, 1, 1.5, .3, 1.6, .2), (1, 2, .9, .6, 1.0, .5), (2, 2, 1.1, .5, 1.2, .45)]:
+        reporter = threading.Thread(target=session.history.send, args=(pd.DataFrame([row], columns=HISTORY_COLUMNS),))
+        reporter.start()
+        reporter.join()
+    drawn = {r.name: r.data_source.data for plot in (loss, acc) for r in plot.renderers}
+    assert [list(epochs) for epochs in drawn["loss train lines"]["epoch"]] == [[1, 2], [1, 2]]  # one line per fold
+    assert [list(values) for values in drawn["loss val lines"]["value"]] == [[1.3, 1.0], [1.6, 1.2]]
+    assert drawn["acc train lines"]["color"] == [FOLD_COLORS[0], FOLD_COLORS[1]]
+    assert list(drawn["acc train points"]["value"]) == [.4, .6, .3, .5]
+    assert drawn["acc val points"]["fold"] == ["fold 1", "fold 1", "fold 2", "fold 2"]
+    assert drawn["acc val points"]["color"] == [FOLD_COLORS[0]] * 2 + [FOLD_COLORS[1]] * 2
+    assert [pane.object for pane in view._history] == [loss, acc]  # the same figures, changed in place
+
+    session.history.clear()  # a new training starts with empty curves
+    assert all(len(r.data_source.data["epoch"]) == 0 for plot in (loss, acc) for r in plot.renderers)
 
 
 def test_misclassification_filter_returns_exactly_that_pair(trained):
@@ -134,7 +165,8 @@ def test_misclassification_filter_returns_exactly_that_pair(trained):
     assert view.star == view._table.value["id"].iloc[0]  # the first row is shown at once
     detail = view._detail()
     assert [type(p.object).__name__ for p in detail.select(pn.pane.HoloViews)][:2] == ["Overlay", "Bars"]
-    assert len(detail.select(pn.pane.HoloViews)) == 2 + 5  # curves, probabilities, one dm-dt image per class
+    assert len(detail.select(pn.pane.HoloViews)) == 2  # curves, probabilities
+    assert len(detail.select(pn.pane.Bokeh)) == 5  # one dm-dt image per reference class
     view._table.selection = [len(view._table.value) - 1]
     assert view.star == view._table.value["id"].iloc[-1]
 

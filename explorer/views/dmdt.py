@@ -8,11 +8,14 @@ few thousand stars take a second or two.
 from __future__ import annotations
 
 import asyncio
+import math
 
-import holoviews as hv
 import numpy as np
 import panel as pn
 import param
+from bokeh.models import ColorBar, FixedTicker, HoverTool, LogColorMapper, LogTicker
+from bokeh.palettes import Viridis256
+from bokeh.plotting import figure
 
 import pipeline
 from explorer.state import SUMMARY_PER_CLASS
@@ -35,16 +38,31 @@ def color_range(images) -> tuple[float, float]:
     return (float(positive.min()), float(positive.max())) if positive.size else (1e-3, 1.0)
 
 
-def dmdt_image(image: np.ndarray, title: str, clim: tuple[float, float], frame_width: int = 190) -> hv.Image:
-    """One ``(n_dm, n_dt)`` image on the uniform cell grid, ticks labelled with the real bin edges."""
-    cells = hv.Image((np.arange(N_DT) + 0.5, np.arange(N_DM) + 0.5, image), kdims=["dt cell", "dm cell"],
-                     vdims=["pair fraction"])
-    return cells.opts(
-        cmap="viridis", cnorm="log", clim=clim, clipping_colors={"min": "white", "NaN": "white"},
-        frame_width=frame_width, frame_height=150, title=title, tools=["hover"], xticks=edge_ticks(DT_EDGES),
-        yticks=edge_ticks(DM_EDGES), xrotation=90, xlabel="dt = |ΔP| [d]", ylabel="dm = |ΔA| [mag]",
-        fontsize={"xticks": 7, "yticks": 8, "title": 10, "labels": 9}, colorbar=False,
-    )
+def dmdt_image(image: np.ndarray, title: str, clim: tuple[float, float], frame_width: int = 190,
+               colorbar: bool = False):
+    """One ``(n_dm, n_dt)`` image on the uniform cell grid, ticks labelled with the real bin edges; a log
+    colour scale over ``clim``, cells below it (no pairs) white.
+
+    A plain Bokeh figure: the HoloViews image it replaces took the server 0.13 s to build (five per
+    channel, class cap or preset), a plain figure a third of that.
+    """
+    colors = LogColorMapper(palette=Viridis256, low=clim[0], high=clim[1], low_color="white", nan_color="white")
+    plot = figure(title=title, frame_width=frame_width, frame_height=150, x_range=(0, N_DT), y_range=(0, N_DM),
+                  x_axis_label="dt = |ΔP| [d]", y_axis_label="dm = |ΔA| [mag]", toolbar_location=None, tools="")
+    cells = plot.image(image=[np.asarray(image, float)], x=0, y=0, dw=N_DT, dh=N_DM, color_mapper=colors)
+    plot.add_tools(HoverTool(renderers=[cells], tooltips=[("pair fraction", "@image{0.[0000]}")]))
+    for axis, edges, size in ((plot.xaxis, DT_EDGES, "7pt"), (plot.yaxis, DM_EDGES, "8pt")):
+        ticks = edge_ticks(edges)
+        axis.ticker = FixedTicker(ticks=[cell for cell, _ in ticks])
+        axis.major_label_overrides = dict(ticks)
+        axis.major_label_text_font_size = size
+        axis.axis_label_text_font_size = "9pt"
+    plot.xaxis.major_label_orientation = math.pi / 2
+    plot.title.text_font_size = "10pt"
+    plot.grid.visible = False
+    if colorbar:
+        plot.add_layout(ColorBar(color_mapper=colors, ticker=LogTicker(), width=10, title="pair fraction"), "right")
+    return plot
 
 
 class DmdtView(View):
@@ -127,10 +145,10 @@ class DmdtView(View):
         index = self.channel(means.channels)
         images = {cls: image[index] for cls, image in means.images.items()}
         clim = color_range(images.values())
-        plots = [dmdt_image(image, f"{cls} (n={means.counts[cls]:,})", clim) for cls, image in images.items()]
-        plots[-1] = plots[-1].opts(colorbar=True)  # one colour scale, shared by every class
-        return self.drawn("class_means", inputs, pn.GridBox(
-            *(pn.pane.HoloViews(plot.opts(toolbar=None), linked_axes=False) for plot in plots), ncols=5))
+        last = len(images) - 1  # one colour scale, shared by every class
+        plots = [dmdt_image(image, f"{cls} (n={means.counts[cls]:,})", clim, colorbar=i == last)
+                 for i, (cls, image) in enumerate(images.items())]
+        return self.drawn("class_means", inputs, pn.GridBox(*map(pn.pane.Bokeh, plots), ncols=5))
 
     @param.depends("state.selected_star", "state.result", "state.dmdt_mode", "reference_class", "band", "shown")
     async def _star_image(self):
@@ -146,8 +164,8 @@ class DmdtView(View):
             return self.drawn("star_image", inputs, pn.pane.Alert(safe(exc), alert_type="warning"))
         index = self.channel(state.dmdt_channels())
         title = f"{state.selected_star}" + ("" if state.dmdt_mode == "thesis" else f" vs {self.reference_class}")
-        image = dmdt_image(image[index], title, color_range([image[index]]), frame_width=330).opts(colorbar=True)
-        return self.drawn("star_image", inputs, pn.pane.HoloViews(image, linked_axes=False))
+        image = dmdt_image(image[index], title, color_range([image[index]]), frame_width=330, colorbar=True)
+        return self.drawn("star_image", inputs, pn.pane.Bokeh(image))
 
     def __panel__(self):
         return self._layout

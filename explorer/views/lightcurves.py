@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import param
+from bokeh.models import DataRange1d
+from bokeh.plotting import figure
 from param.parameterized import Skip
 
 import pipeline
@@ -18,6 +20,22 @@ from .common import View, safe
 
 #: Ids offered by the star-id completion: all shown stars up to this many (the browser gets the list).
 MAX_COMPLETIONS = 20000
+
+
+def class_curve_figure(name: str, summary, color: str):
+    """One class's median curve and 16-84 % band (``summary``: a class summary's median, low, high, n),
+    brighter up.
+
+    A plain Bokeh figure: the HoloViews overlay it replaces took the server 0.18 s to build, five times
+    on the tab's first paint and after each new result.
+    """
+    plot = figure(title=f"{name} (n={summary.n:,})", width=260, height=200, x_range=(0, 1),
+                  y_range=DataRange1d(flipped=True), x_axis_label="phase", y_axis_label="Δ mag (brighter up)",
+                  toolbar_location=None, tools="")
+    phase = pipeline.phase_grid()
+    plot.varea(x=phase, y1=summary.low, y2=summary.high, fill_color=color, fill_alpha=0.3, name="band")
+    plot.line(x=phase, y=summary.median, line_color=color, line_width=2, name="median")
+    return plot
 
 
 class LightCurveView(View):
@@ -181,17 +199,8 @@ class LightCurveView(View):
         summaries = state.class_curves()
         if not summaries:
             return self.drawn("class_plots", inputs, pn.pane.Markdown("No kept stars: loosen the filters."))
-        phase = pipeline.phase_grid()
         colors = state.class_colors()
-        panels = [
-            pn.pane.HoloViews(
-                (hv.Area((phase, s.low, s.high), "phase", ["low", "high"]).opts(color=colors[cls], alpha=0.3)
-                 * hv.Curve((phase, s.median), "phase", "dmag").opts(color=colors[cls], line_width=2)).opts(
-                    title=f"{cls} (n={s.n:,})", width=260, height=200, invert_yaxis=True, xlim=(0, 1),
-                    xlabel="phase", ylabel="Δ mag (brighter up)", toolbar=None),
-                linked_axes=False)
-            for cls, s in summaries.items()
-        ]
+        panels = [pn.pane.Bokeh(class_curve_figure(cls, summary, colors[cls])) for cls, summary in summaries.items()]
         return self.drawn("class_plots", inputs, pn.GridBox(*panels, ncols=5))  # separate plots: each class keeps its own magnitude range
 
     def __panel__(self):

@@ -169,8 +169,7 @@ class MisclassificationsView(View):
             f"### dm-dt image against fold {fold}'s training stars (reference mode, band "
             f"{bands(stars, 'amp')[0]}), one panel per reference class",
             # a GridBox: a FlexBox or hv.Layout of these images drew them squashed inside this ParamMethod
-            pn.GridBox(*[pn.pane.HoloViews(image)
-                         for image in self._dmdt_plots(star, stars[stars["fold"] != fold], classes)], ncols=5),
+            pn.GridBox(*map(pn.pane.Bokeh, self._dmdt_plots(star, stars[stars["fold"] != fold], classes)), ncols=5),
             sizing_mode="stretch_width",
         )
 
@@ -197,7 +196,7 @@ class MisclassificationsView(View):
             title="Class probabilities", show_legend=False)
 
     @staticmethod
-    def _dmdt_plots(star: pd.DataFrame, reference: pd.DataFrame, classes: list[str]) -> list[hv.Image]:
+    def _dmdt_plots(star: pd.DataFrame, reference: pd.DataFrame, classes: list[str]) -> list:
         images = pipeline.dmdt_images(star, mode="reference", reference=reference, classes=classes)[0]
         per_class = images[:: len(bands(star, "amp"))]  # channels are class-major: the first band of each class
         clim = color_range(per_class)

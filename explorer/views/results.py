@@ -23,7 +23,7 @@ from pipeline.runs import Run, open_run
 
 from .common import View, safe
 from .regression import regression_report
-from .training import history_plot
+from .training import history_figure
 
 #: The per-fold bars: accuracy and the weighted averages the thesis reports.
 FIGURE_18 = {"accuracy": "accuracy", "weighted_precision": "precision", "weighted_recall": "recall",
@@ -191,7 +191,8 @@ class ResultsView(View):
     @param.depends("session.runs", watch=True)
     def _refresh_runs(self):
         runs = self.session.runs
-        self._runs.height = min(220, 40 + 30 * max(len(runs), 1))
+        # the header and rows as the served page draws them (56 and 36 px): at 40 + 30 px a lone run was cut in half
+        self._runs.height = min(290, 60 + 36 * max(len(runs), 1))
         self._runs.value = runs.drop(columns=["path"]).assign(created=runs["created"].dt.strftime("%Y-%m-%d %H:%M:%S"))
         choices = run_choices(runs)
         readable = runs.loc[runs["status"] != "corrupt", "run_id"].tolist()
@@ -239,7 +240,7 @@ class ResultsView(View):
         tap_to_cell(counts_heat, self.session)
         tap_to_cell(normalised_heat, self.session)
         history = report.run.history
-        curves = (pn.Row(*[pn.pane.HoloViews(history_plot(history, metric)) for metric in ("loss", "acc")])
+        curves = (pn.Row(*[pn.pane.Bokeh(history_figure(metric, history)) for metric in ("loss", "acc")])
                   if len(history)
                   else pn.pane.Markdown(f"No per-epoch curves: {report.run.config['model']} is not trained by epochs."))
         parts += [
