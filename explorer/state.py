@@ -403,7 +403,7 @@ class ExplorerState(param.Parameterized):
 
     def kept_positions(self) -> np.ndarray:
         """Catalogue row positions of the stars the cleaning keeps."""
-        return self._cached("kept", (self.result,), lambda: np.flatnonzero(self.result.fate.to_numpy() == KEPT))
+        return self._cached("kept", (self.result,), self.result.kept_positions)
 
     def describe(self, positions: np.ndarray) -> pd.DataFrame:
         """Catalogue rows at ``positions`` with their class under the preset (``label``) and ``fate``."""
@@ -464,7 +464,7 @@ class ExplorerState(param.Parameterized):
 
     def selection_sample(self, limit: int) -> np.ndarray:
         """At most ``limit`` selected stars to draw: kept ones first (seeded sample), removed ones after."""
-        kept = self.result.fate.to_numpy()[self.selection] == KEPT
+        kept = (self.result.fate.iloc[self.selection] == KEPT).to_numpy()
         first = self.sample(self.selection[kept], limit)
         return np.sort(np.concatenate([first, self.sample(self.selection[~kept], limit - len(first))]))
 

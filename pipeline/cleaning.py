@@ -129,6 +129,11 @@ class CleaningResult:
             return [f"No stars are left in class(es) {', '.join(empty)}: loosen a threshold or drop the class."]
         return []
 
+    def kept_positions(self) -> np.ndarray:
+        """Catalogue row positions of the kept stars (compared in pandas: 1 ms on OGLE-III, where ``to_numpy()``
+        first makes 400,000 Python strings, 30 ms)."""
+        return np.flatnonzero((self.fate == KEPT).to_numpy())
+
     @property
     def steps(self) -> pd.DataFrame:
         """One row per step: its status and rule, in order."""

@@ -73,6 +73,7 @@ def test_class_cap_is_seeded_random_undersampling():
     assert list(a.data.id) == list(b.data.id)
     assert list(a.data.id) != list(c.data.id)
     assert a.data.index.is_monotonic_increasing  # catalogue order is kept
+    assert list(cat.iloc[a.kept_positions()]["id"]) == list(a.data.id)  # the kept rows, by catalogue position
     uncapped = clean(cat, CleaningConfig(classes="ztf-5", cap=None))
     assert len(uncapped.data) == 300
     assert step(uncapped.report, "class_cap", "RR").status == "disabled"

@@ -19,7 +19,7 @@ from holoviews.operation.datashader import datashade, dynspread
 
 from explorer import uploads
 from explorer.state import PALETTE, REMOVED_COLOR, ExplorerState, data_dirs
-from pipeline.cleaning import KEPT, QUALITY_STEPS, RANGE_PREFIX, numeric_columns
+from pipeline.cleaning import QUALITY_STEPS, RANGE_PREFIX, numeric_columns
 
 from .common import View, safe
 
@@ -342,7 +342,7 @@ class DataView(View):
 
     def _kept_points(self, result):
         """Kept stars with their class colour, taken from the same result as the stars themselves."""
-        points = self.state.points().iloc[np.flatnonzero(result.fate.to_numpy() == KEPT)]
+        points = self.state.points().iloc[result.kept_positions()]
         colors = self.state.class_colors(result.classes)
         color = pd.Categorical(result.data["label"].astype(str).map(colors).to_numpy(), categories=list(COLOR_KEY))
         points = points.assign(color=color)
