@@ -110,7 +110,7 @@ def _check_range(what: str, bounds) -> Range:
 class CleaningResult:
     data: pd.DataFrame  # the kept stars, canonical columns plus ``label``
     report: pd.DataFrame  # step, label, before, removed, after, status, rule
-    fate: pd.Series  # for every catalogue row: the step that removed it, or "kept"
+    fate: pd.Series  # for every catalogue row: the step that removed it, or "kept" (categorical)
     classes: list[str]
     notes: list[str] = field(default_factory=list)  # facts the user should know (missing harmonics...)
 
@@ -248,14 +248,16 @@ def clean(catalog: pd.DataFrame, config: CleaningConfig | None = None) -> Cleani
     code = np.where(mapped.isna(), len(classes), mapped.cat.codes).astype(np.int64)
 
     alive = np.ones(len(catalog), dtype=bool)
-    fate = np.full(len(catalog), KEPT, dtype=object)
+    steps: list[str] = []  # in the order recorded
+    removed_by = np.full(len(catalog), -1, dtype=np.int16)  # position in `steps` of the step that removed each row
     rows = []
 
     def record(step: str, passing: np.ndarray | None, status: str, rule: str):
         before = np.bincount(code[alive], minlength=len(order))
         removed_mask = alive & ~passing if passing is not None else np.zeros_like(alive)
         removed = np.bincount(code[removed_mask], minlength=len(order))
-        fate[removed_mask] = step
+        removed_by[removed_mask] = len(steps)
+        steps.append(step)
         alive[removed_mask] = False
         for k, cls in enumerate(order):
             if cls == UNMAPPED and before[k] == 0:
@@ -337,9 +339,15 @@ def clean(catalog: pd.DataFrame, config: CleaningConfig | None = None) -> Cleani
     data["label"] = mapped[alive]
     report = pd.DataFrame(rows, columns=["step", "label", "before", "removed", "after", "status", "rule"])
     return CleaningResult(
-        data=data, report=report, fate=pd.Series(fate, index=catalog.index, name="fate"),
+        data=data, report=report, fate=_fate(removed_by, steps, catalog.index),
         classes=classes, notes=_notes(data),
     )
+
+
+def _fate(removed_by: np.ndarray, steps: list[str], index: pd.Index) -> pd.Series:
+    """Each row's step, or KEPT, as a categorical: 400,000 rows cost 40 ms as strings, 1 ms as codes."""
+    codes = np.where(removed_by < 0, len(steps), removed_by)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=[*steps, KEPT]), index=index, name="fate")
 
 
 def _notes(data: pd.DataFrame) -> list[str]:
