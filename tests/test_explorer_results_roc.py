@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
@@ -45,11 +44,14 @@ def session(tmp_path):
     assert made.join(30)
 
 
-def elements(layout, kind):
-    found = []
-    for pane in layout.select(pn.pane.HoloViews):
-        found += pane.object.traverse(lambda element: element, [kind])
-    return found
+def figures(layout) -> dict:
+    """The Bokeh figures inside a Panel layout, by their first tag (what they draw)."""
+    return {pane.object.tags[0]: pane.object for pane in layout.select(pn.pane.Bokeh) if pane.object.tags}
+
+
+def legend_renderers(plot) -> dict:
+    """Each legend entry's label and the renderer it names."""
+    return {item.label.value: item.renderers[0] for item in plot.legend[0].items}
 
 
 def test_results_view_draws_roc_curves_and_the_reliability_diagram(session, tmp_path):
@@ -68,18 +70,18 @@ def test_results_view_draws_roc_curves_and_the_reliability_diagram(session, tmp_
 
     report = ResultsView(state=session.state, session=session)._report()
     pooled = roc_summary(pd.concat(folds.values(), ignore_index=True), CLASSES)
-    curves = {c.label: c for c in elements(report, hv.Curve)}
+    plots = figures(report)
+    curves = legend_renderers(plots["roc"])
     for name in CLASSES:
-        curve = curves[f"{name} (AUC {pooled.auc[name]:.3f})"]
-        np.testing.assert_allclose(curve.dimension_values("tpr"), pooled.curves[name]["tpr"])
-    assert "chance (AUC 0.5)" in curves and "perfectly calibrated" in curves
-    overlays = [pane.object for pane in report.select(pn.pane.HoloViews) if isinstance(pane.object, hv.Overlay)]
-    titles = [o.opts.get().kwargs.get("title", "") for o in overlays]
-    assert f"ROC, one class vs the rest (macro AUC {pooled.macro_auc:.3f})" in titles
-    assert any(t.startswith("Reliability (ECE ") for t in titles)
-    bars = elements(report, hv.Rectangles)[0]
-    assert bars.dimension_values("count").sum() == sum(len(f) for f in folds.values())
-    assert np.isfinite(bars.dimension_values("y1")).all()
+        curve = curves[f"{name} (AUC {pooled.auc[name]:.3f})"].data_source.data
+        np.testing.assert_allclose(curve["fpr"], pooled.curves[name]["fpr"])
+        np.testing.assert_allclose(curve["tpr"], pooled.curves[name]["tpr"])
+    assert "chance (AUC 0.5)" in curves and "perfectly calibrated" in legend_renderers(plots["reliability"])
+    assert plots["roc"].title.text == f"ROC, one class vs the rest (macro AUC {pooled.macro_auc:.3f})"
+    assert plots["reliability"].title.text.startswith("Reliability (ECE ")
+    bins = plots["reliability"].select_one({"name": "bins"}).data_source.data
+    assert bins["count"].sum() == sum(len(f) for f in folds.values())
+    assert np.isfinite(bins["accuracy"]).all() and (np.asarray(bins["high"]) > np.asarray(bins["low"])).all()
     assert report.get_root() is not None  # Bokeh builds the plots (no server)
 
 
@@ -87,6 +89,6 @@ def test_a_run_without_predictions_says_so(session, tmp_path):
     save_run(tmp_path, {}, finish=False)  # still running, no fold saved
     session.refresh_runs()
     report = ResultsView(state=session.state, session=session)._report()
-    assert not elements(report, hv.Curve)
+    assert "roc" not in figures(report) and "reliability" not in figures(report)
     texts = " ".join(str(p.object) for p in report.select(pn.pane.Markdown))
     assert "No predictions saved yet" in texts

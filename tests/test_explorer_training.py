@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import threading
 
-import holoviews as hv
 import torch
 import numpy as np
 import pandas as pd
@@ -77,12 +76,14 @@ def trained(catalog_csv, tmp_path_factory):
     session.join(30)
 
 
-def heatmaps(panel_object) -> list[hv.HeatMap]:
-    """Every HeatMap drawn by the HoloViews panes inside a Panel layout."""
-    found = []
-    for pane in panel_object.select(pn.pane.HoloViews):
-        found += pane.object.traverse(lambda element: element, [hv.HeatMap])
-    return found
+def confusion_matrices(panel_object) -> list:
+    """Every confusion-matrix figure inside a Panel layout."""
+    return [pane.object for pane in panel_object.select(pn.pane.Bokeh) if "confusion" in pane.object.tags]
+
+
+def cells(matrix) -> dict:
+    """A confusion figure's cells: true, predicted, value, one row per (true, predicted) pair."""
+    return matrix.select_one({"name": "cells"}).data_source.data
 
 
 def test_a_run_trains_on_the_worker_and_the_results_view_reads_it(trained):
@@ -103,14 +104,20 @@ def test_a_run_trains_on_the_worker_and_the_results_view_reads_it(trained):
     view = ResultsView(state=session.state, session=session)
     report = view._report()
     classes = run.classes
-    maps = heatmaps(report)
-    assert len(maps) == 2  # counts and row-normalised
-    for heat in maps:
-        assert len(heat) == len(classes) ** 2
-        assert list(heat.dimension_values("true", expanded=False)) == classes
-    np.testing.assert_allclose(maps[1].dimension_values("value").reshape(5, 5).sum(axis=1), 1.0)
+    matrices = confusion_matrices(report)
+    assert len(matrices) == 2  # counts and row-normalised
+    for matrix in matrices:
+        assert len(cells(matrix)["value"]) == len(classes) ** 2
+        assert list(dict.fromkeys(cells(matrix)["true"])) == classes
+        assert list(matrix.y_range.factors) == classes[::-1]  # the first class at the top
+    np.testing.assert_allclose(np.reshape(cells(matrices[1])["value"], (5, 5)).sum(axis=1), 1.0)
+    counts = cells(matrices[0])
+    np.testing.assert_allclose(np.reshape(counts["value"], (5, 5)), run.confusion.mean(axis=0))
+    matrices[0].select_one({"name": "cells"}).data_source.selected.indices = [1]  # a click on row 1, column 2
+    assert session.cell == (classes[0], classes[1]) == (counts["true"][1], counts["predicted"][1])
+    session.cell = None
     compare = view._compare()
-    assert len(heatmaps(compare)) == 2  # the one run against itself
+    assert len(confusion_matrices(compare)) == 2  # the one run against itself
     curves = {pane.object.tags[0]: pane.object for pane in report.select(pn.pane.Bokeh) if pane.object.tags}
     for metric in ("loss", "acc"):  # the run's per-epoch history, as the Training tab drew it
         points = {r.name: r.data_source.data for r in curves[metric].renderers}[f"{metric} val points"]
@@ -164,9 +171,15 @@ def test_misclassification_filter_returns_exactly_that_pair(trained):
     assert sorted(view._table.value["id"]) == sorted(session.misclassified(true, pred)["id"])
     assert view.star == view._table.value["id"].iloc[0]  # the first row is shown at once
     detail = view._detail()
-    assert [type(p.object).__name__ for p in detail.select(pn.pane.HoloViews)][:2] == ["Overlay", "Bars"]
-    assert len(detail.select(pn.pane.HoloViews)) == 2  # curves, probabilities
-    assert len(detail.select(pn.pane.Bokeh)) == 5  # one dm-dt image per reference class
+    plots = [pane.object for pane in detail.select(pn.pane.Bokeh)]
+    assert [plot.tags[:1] for plot in plots[:2]] == [["star curve"], ["probabilities"]]
+    assert len(plots) == 7  # curves, probabilities, one dm-dt image per reference class
+    assert plots[0].y_range.flipped  # brighter up
+    drawn = {renderer.name for renderer in plots[0].renderers}
+    assert drawn == {"star", "median true"} | ({"median predicted"} if true != pred else set())
+    probabilities = plots[1].select_one({"name": "bars"}).data_source.data
+    assert probabilities["class"] == open_run(session.run_path(session.chosen_run)).classes
+    assert sum(probabilities["probability"]) == pytest.approx(1.0, abs=1e-4)
     view._table.selection = [len(view._table.value) - 1]
     assert view.star == view._table.value["id"].iloc[-1]
 

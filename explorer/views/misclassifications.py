@@ -7,11 +7,12 @@ image against its fold's training stars (what a reference-mode model saw) and it
 
 from __future__ import annotations
 
-import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
 import param
+from bokeh.models import ColumnDataSource, DataRange1d, FactorRange, Range1d
+from bokeh.plotting import figure
 
 import pipeline
 from explorer.training import RunReport, TrainingSession, run_colors, training_session
@@ -20,7 +21,7 @@ from pipeline.schema import bands, primary_band
 
 from .common import View, safe
 from .dmdt import color_range, dmdt_image
-from .results import confusion_plot, tap_to_cell
+from .results import confusion_figure, tap_to_cell
 
 NUMBER_FORMAT = {"type": "money", "precision": 3, "symbol": ""}
 
@@ -126,13 +127,16 @@ class MisclassificationsView(View):
     # -------------------------------------------------------------- plots
     @param.depends("session.chosen_run", "session.runs", "shown")
     def _matrix(self):
-        report = self._report() if self.shown else None
+        inputs = self.skip_unless_due("matrix", self.session.chosen_run, self.session.runs)
+        report = self._report()
         if report is None or report.counts is None:
-            return pn.pane.Markdown("Choose a run with at least one finished fold (Results tab).", width=480)
-        overlay, heat = confusion_plot(report.counts, report.run.classes, "Mean counts per fold: click a cell",
-                                       normalised=False, size=380)
-        tap_to_cell(heat, self.session)
-        return pn.pane.HoloViews(overlay, css_classes=["vse-misclassification-matrix"])
+            return self.drawn("matrix", inputs, pn.pane.Markdown(
+                "Choose a run with at least one finished fold (Results tab).", width=480))
+        matrix = confusion_figure(report.counts, report.run.classes, "Mean counts per fold: click a cell",
+                                  normalised=False, size=380)
+        matrix.css_classes = ["vse-misclassification-matrix"]  # on the figure: a Bokeh pane draws it as is
+        tap_to_cell(matrix, self.session)
+        return self.drawn("matrix", inputs, pn.pane.Bokeh(matrix))
 
     def typical_curve(self, report: RunReport, stars: pd.DataFrame, cls: str) -> np.ndarray:
         """Median reconstructed light curve (each star minus its mean) of a class among the run's stars."""
@@ -144,8 +148,12 @@ class MisclassificationsView(View):
 
     @param.depends("star", "session.chosen_run", "shown")
     def _detail(self):
+        inputs = self.skip_unless_due("detail", self.star, self.session.chosen_run)
+        return self.drawn("detail", inputs, self._draw_detail())
+
+    def _draw_detail(self):
         session = self.session
-        report = self._report() if self.shown else None
+        report = self._report()
         if report is None or self.star is None:
             return pn.pane.Markdown("")
         try:
@@ -164,8 +172,8 @@ class MisclassificationsView(View):
             pn.pane.Markdown(f"## {safe(self.star)}\nTrue **{true}**, predicted **{pred}** by the fold {fold} model "
                              f"(p = {row[f'p_{pred}']:.3f}; p of the true class {row[f'p_{true}']:.3f}). "
                              f"Period {star['period'].iloc[0]:.6g} d.", sizing_mode="stretch_width"),
-            pn.Row(pn.pane.HoloViews(self._curve_plot(report, stars, star, true, pred, colors)),
-                   pn.pane.HoloViews(self._probability_plot(row, classes, colors))),
+            pn.Row(pn.pane.Bokeh(self._curve_plot(report, stars, star, true, pred, colors)),
+                   pn.pane.Bokeh(self._probability_plot(row, classes, colors))),
             f"### dm-dt image against fold {fold}'s training stars (reference mode, band "
             f"{bands(stars, 'amp')[0]}), one panel per reference class",
             # a GridBox: a FlexBox or hv.Layout of these images drew them squashed inside this ParamMethod
@@ -173,27 +181,37 @@ class MisclassificationsView(View):
             sizing_mode="stretch_width",
         )
 
-    def _curve_plot(self, report, stars, star, true, pred, colors) -> hv.Overlay:
+    def _curve_plot(self, report, stars, star, true, pred, colors):
+        """The star's reconstructed curve over the median curves of its true and predicted classes, brighter up."""
         phase = pipeline.phase_grid()
         curve = pipeline.reconstruct(star)[0]
         mean = float(curve.mean())
-        layers = [hv.Curve((phase, self.typical_curve(report, stars, cls) + mean), "phase", "mag",
-                           label=f"median {cls} ({role})").opts(color=colors[cls], line_dash=dash, line_width=2)
-                  for cls, role, dash in ((true, "true", "dashed"), (pred, "predicted", "dotted")) if cls in colors]
-        if true == pred:
-            layers = layers[:1]
-        layers.append(hv.Curve((phase, curve), "phase", "mag", label=self.star).opts(color="black", line_width=2.5))
-        return hv.Overlay(layers).opts(
-            invert_yaxis=True, width=520, height=320, xlim=(0, 1), legend_position="bottom_right",
-            title="Reconstructed light curve and the class medians (moved to its mean)", xlabel="phase",
-            ylabel=f"{primary_band(stars)} magnitude (brighter up)", fontsize={"title": 10})
+        plot = figure(width=520, height=320, x_range=(0, 1), y_range=DataRange1d(flipped=True), x_axis_label="phase",
+                      y_axis_label=f"{primary_band(stars)} magnitude (brighter up)",
+                      title="Light curve and class medians (moved to its mean)",
+                      tools="pan,wheel_zoom,box_zoom,reset,save", tags=["star curve"])
+        plot.toolbar.logo = None
+        medians = [(true, "true", "dashed"), (pred, "predicted", "dotted")][:1 if true == pred else 2]
+        for cls, role, dash in medians:
+            if cls in colors:
+                plot.line(phase, self.typical_curve(report, stars, cls) + mean, color=colors[cls], line_dash=dash,
+                          line_width=2, legend_label=f"median {cls} ({role})", name=f"median {role}")
+        plot.line(phase, curve, color="black", line_width=2.5, legend_label=self.star, name="star")
+        plot.legend.location = "bottom_right"
+        return plot
 
     @staticmethod
-    def _probability_plot(row: pd.Series, classes: list[str], colors: dict[str, str]) -> hv.Bars:
-        probabilities = pd.DataFrame({"class": classes, "probability": [float(row[f"p_{c}"]) for c in classes]})
-        return hv.Bars(probabilities, "class", "probability").opts(
-            color="class", cmap=colors, ylim=(0, 1), width=420, height=320, xrotation=45, tools=["hover"],
-            title="Class probabilities", show_legend=False)
+    def _probability_plot(row: pd.Series, classes: list[str], colors: dict[str, str]):
+        bars = ColumnDataSource({"class": classes, "probability": [float(row[f"p_{c}"]) for c in classes],
+                                 "color": [colors[c] for c in classes]})
+        plot = figure(x_range=FactorRange(*classes), y_range=Range1d(0, 1), width=420, height=320,
+                      title="Class probabilities", y_axis_label="probability", tools="save",
+                      tooltips=[("class", "@class"), ("probability", "@probability{0.000}")], tags=["probabilities"])
+        plot.toolbar.logo = None
+        plot.vbar("class", top="probability", width=0.8, color="color", source=bars, name="bars")
+        plot.xaxis.major_label_orientation = np.pi / 4
+        plot.xgrid.visible = False
+        return plot
 
     @staticmethod
     def _dmdt_plots(star: pd.DataFrame, reference: pd.DataFrame, classes: list[str]) -> list:
