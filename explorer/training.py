@@ -22,6 +22,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,7 @@ from pipeline import ConfigError, RunError
 from pipeline.crossval import LIGHTCURVE_MODEL_CHOICES, MODEL_CHOICES, STARS_FILE, CrossValConfig, read_stars
 from pipeline.lightcurves import LightCurves
 from pipeline.metrics import ClassificationSummary, average_confusion, classification_summary, fold_table
+from pipeline.probability_metrics import Calibration, RocSummary, calibration, roc_summary
 from pipeline.regression import is_regression
 from pipeline.representations import DMDT_MODES, LEAK_WARNING
 from pipeline.runs import HISTORY_COLUMNS, STATUS, Run, list_runs, open_run
@@ -108,6 +110,18 @@ class RunReport:
     per_class: pd.DataFrame | None  # precision, recall, f1, support per class: mean over folds
     counts: np.ndarray | None  # mean confusion counts (true x predicted)
     normalised: np.ndarray | None
+
+    @cached_property
+    def roc(self) -> RocSummary:
+        """ROC curves of the validated stars pooled over the folds: computed once per report, not per draw.
+
+        Raises ValueError when the saved probabilities cannot be scored."""
+        return roc_summary(self.run.predictions, self.run.classes)
+
+    @cached_property
+    def calibration(self) -> Calibration:
+        """Reliability diagram of the pooled validated stars, once per report (raises like :attr:`roc`)."""
+        return calibration(self.run.predictions, self.run.classes)
 
     @property
     def note(self) -> str:
@@ -227,7 +241,7 @@ class TrainingSession(param.Parameterized):
         self._process_stop = None  # the running job's stop Event, shared with its process
         self._thread: threading.Thread | None = None
         self._cache_lock = threading.Lock()
-        self._reports: dict[str, tuple[tuple, RunReport]] = {}
+        self._saved: dict[str, tuple[tuple, Run, RunReport | None]] = {}  # run id -> (status key, run, report)
         self._stars: dict[str, pd.DataFrame | None] = {}
         self.device_name = str(select_device(self.device))
         self.refresh_runs()
@@ -458,12 +472,26 @@ class TrainingSession(param.Parameterized):
     def run_path(self, run_id: str) -> Path:
         return Path(self.runs_dir) / run_id
 
-    def report(self, run_id: str | None = None, run: Run | None = None) -> RunReport:
-        """The report of ``run_id`` (default: the chosen run), re-read only when its status file changes;
-        ``run``, when the caller has just opened it, saves reading it again.
+    def saved_run(self, run_id: str | None = None) -> Run:
+        """The saved run ``run_id`` (default: the chosen run), re-read only when its status file changes.
 
         Raises RunError naming the file when the run cannot be read.
         """
+        return self._read(run_id)[0]
+
+    def report(self, run_id: str | None = None) -> RunReport:
+        """The report of ``run_id`` (default: the chosen run), built once per change of its status file.
+
+        Raises RunError naming the file when the run cannot be read, or when it is a regression run.
+        """
+        run, report = self._read(run_id)
+        if report is None:  # scored by explorer.views.regression, not by class
+            raise RunError(f"run {run.run_id} is a regression run ({run.config.get('target')}): it has no classes "
+                           "or confusion matrix; its scores are in the Results tab")
+        return report
+
+    def _read(self, run_id: str | None) -> tuple[Run, RunReport | None]:
+        """The run and its report (None for a regression run), cached on the status file's mtime and size."""
         run_id = run_id or self.chosen_run
         if run_id is None:
             raise RunError("no run chosen")
@@ -473,17 +501,14 @@ class TrainingSession(param.Parameterized):
         except OSError:
             key = None
         with self._cache_lock:
-            hit = self._reports.get(run_id)
+            hit = self._saved.get(run_id)
             if hit is not None and key is not None and hit[0] == key:
-                return hit[1]
-        run = run if run is not None else open_run(self.run_path(run_id))
-        if is_regression(run):  # scored by explorer.views.regression, not by class
-            raise RunError(f"run {run_id} is a regression run ({run.config.get('target')}): it has no classes "
-                           "or confusion matrix; its scores are in the Results tab")
-        report = build_report(run)
+                return hit[1], hit[2]
+        run = open_run(self.run_path(run_id))
+        report = None if is_regression(run) else build_report(run)
         with self._cache_lock:
-            self._reports[run_id] = (key, report)
-        return report
+            self._saved[run_id] = (key, run, report)
+        return run, report
 
     def run_stars(self, run_id: str | None = None) -> pd.DataFrame | None:
         """The run's cleaned stars with their validation fold (stars.parquet), indexed by id; None if it has none.

@@ -12,6 +12,7 @@ import pandas as pd
 import panel as pn
 import param
 import pytest
+from panel.links import Callback
 from param.parameterized import Skip
 
 import pipeline
@@ -74,6 +75,41 @@ def test_the_data_view_follows_the_state(state):
     view._settings["min_obs"].toggle.value = False
     assert state.min_obs is None
     assert view._report.value.equals(state.result.report)
+
+
+def test_a_typed_threshold_pushes_at_once_and_widens_its_slider(state):
+    view = DataView(state=state)
+    setting = view._settings["min_obs"]
+    (box,) = setting.boxes
+    assert box.value == setting.slider.value == state.min_obs == 50
+    box.value = 400  # beyond the slider's end (300)
+    assert state.min_obs == 400 and setting.slider.end == 400 and setting.slider.value == 400
+    box.value = None  # an emptied box: the slider's value comes back, the state keeps its threshold
+    assert box.value == 400 and state.min_obs == 400
+    setting.slider.value = 250  # a drag shows in the box, and re-cleans only on release
+    assert box.value == 250 and state.min_obs == 400
+    state.min_obs = 20  # set elsewhere (a preset, a notebook): slider and box follow
+    assert setting.slider.value == box.value == 20
+
+    mags = view._settings["mag_range"]
+    assert all(b.disabled for b in mags.boxes)  # the step is off: nothing to type
+    state.mag_range = (12.0, 19.0)
+    assert [b.value for b in mags.boxes] == [12.0, 19.0] and not any(b.disabled for b in mags.boxes)
+    mags.boxes[1].value = 30.0
+    assert state.mag_range == (12.0, 30.0) and mags.slider.end == 30.0
+    mags.boxes[0].value = 31.0  # the range the wrong way round: refused, the boxes show the range kept
+    assert state.mag_range == (12.0, 30.0) and [b.value for b in mags.boxes] == [12.0, 30.0]
+
+
+def test_the_app_links_no_javascript_callbacks(state):
+    """While a page holds a Panel JavaScript link, Panel walks the page's whole model graph on every layout
+    change (a tab switch: 0.1 s more on the server); Panel's editable sliders make one each."""
+    app = App(state=state)
+    for tab in range(len(app.tabs)):
+        app.tabs.active = tab
+    widgets = [w for view in app.views.values() for w in view.__panel__().select(pn.widgets.Widget)]
+    assert len(app.views) == len(app.tabs) and len(widgets) > 30
+    assert not [type(w).__name__ for w in widgets if w in Callback.registry]
 
 
 def test_steps_a_catalogue_cannot_apply_are_folded_away_with_the_reason(state):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 
 from explorer import uploads
 from explorer.state import ExplorerState
-from tests.conftest import ROOT, free_port, stop_process, wait_until_serving
+from tests.conftest import ROOT, wait_until_serving
 from tests.ztf_files import write_csv, ztf_table
 
 

@@ -44,37 +44,83 @@ def step_name(step: str) -> str:
 
 
 class _Setting:
-    """A threshold as an editable slider plus an on/off box; off sets None (the step is switched off).
+    """A threshold as a slider, a box to type it in, and an on/off box; off sets None (the step is switched off).
 
-    The slider pushes to the state on release only (``value_throttled``), so a drag re-cleans once.
-    ``to_state``/``from_state`` convert when the slider shows another scale (log10 of a ratio).
+    The slider pushes to the state on release only (``value_throttled``), so a drag re-cleans once; a typed
+    value pushes at once and widens the slider when it lies beyond its ends. ``to_state``/``from_state``
+    convert when the slider shows another scale (log10 of a ratio); a range slider gets two boxes.
+    Not Panel's ``Editable*Slider``: it widens its slider with a JavaScript callback, and while a page holds
+    one, Panel walks the page's whole model graph on every layout change (0.1 s on each tab switch).
     """
 
-    def __init__(self, state: ExplorerState, name: str, slider, toggle_label: str,
-                 to_state=lambda v: v, from_state=lambda v: v):
+    def __init__(self, state: ExplorerState, name: str, slider, toggle_label: str, lowest: float | None = None,
+                 css_classes: tuple[str, ...] = (), to_state=lambda v: v, from_state=lambda v: v):
         self.state, self.name, self.slider = state, name, slider
         self.to_state, self.from_state = to_state, from_state
         self.toggle = pn.widgets.Checkbox(label=toggle_label, margin=(5, 10, 0, 10))
         self.note = pn.pane.Markdown("", visible=False, margin=(0, 10), styles={"color": "#b45309", "font-size": "12px"})
+        box = pn.widgets.IntInput if isinstance(slider, pn.widgets.IntSlider) else pn.widgets.FloatInput
+        width = 70 if self._is_range else 90
+        self.boxes = [box(value=v, step=slider.step, start=lowest, width=width, margin=(5, 5), align="end")
+                      for v in self._parts(slider.value)]
         self._pulling = False
         slider.param.watch(self._push, "value_throttled")
+        slider.param.watch(lambda event: self._show_in_boxes(event.new), "value")
+        for b in self.boxes:
+            b.param.watch(self._typed, "value")
         self.toggle.param.watch(self._push, "value")
         state.param.watch(self._pull, name)
         self._pull()
-        self.panel = pn.Column(self.toggle, slider, self.note, margin=0)
+        self.panel = pn.Column(self.toggle, pn.Row(slider, *self.boxes, margin=0, css_classes=list(css_classes)),
+                               self.note, margin=0)
+
+    @property
+    def _is_range(self) -> bool:
+        return isinstance(self.slider.value, tuple)
+
+    def _parts(self, value) -> tuple:
+        return tuple(value) if self._is_range else (value,)
 
     def _push(self, *_):
         if not self._pulling:
             setattr(self.state, self.name, self.to_state(self.slider.value) if self.toggle.value else None)
+
+    def _show_in_boxes(self, value):
+        """The slider's value, dragged or set, in the boxes (not pushed: the slider pushes on release)."""
+        self._pulling, was = True, self._pulling
+        try:
+            for b, v in zip(self.boxes, self._parts(value)):
+                b.value = v
+        finally:
+            self._pulling = was
+
+    def _typed(self, *_):
+        if self._pulling:
+            return
+        typed = [b.value for b in self.boxes]
+        if None in typed or typed != sorted(typed):  # an emptied box, or a range typed the wrong way round
+            self._show_in_boxes(self.slider.value)
+            return
+        self._pulling = True
+        try:  # widen first: a slider refuses a value beyond its ends
+            self.slider.param.update(start=min(self.slider.start, typed[0]), end=max(self.slider.end, typed[-1]))
+            self.slider.value = tuple(typed) if self._is_range else typed[0]
+        finally:
+            self._pulling = False
+        self._push()
 
     def _pull(self, *_):
         value = getattr(self.state, self.name)
         self._pulling = True
         try:
             if value is not None:
-                self.slider.value = self.from_state(value)
+                shown = self.from_state(value)
+                parts = self._parts(shown)
+                self.slider.param.update(start=min(self.slider.start, parts[0]), end=max(self.slider.end, parts[-1]))
+                self.slider.value = shown
             self.toggle.value = value is not None
-            self.slider.disabled = value is None
+            for widget in (self.slider, *self.boxes):
+                widget.disabled = value is None
         finally:
             self._pulling = False
 
@@ -171,25 +217,26 @@ class DataView(View):
         self._source = pn.pane.Markdown(sizing_mode="stretch_width")
 
         self._settings = {
-            "min_obs": _Setting(state, "min_obs", pn.widgets.EditableIntSlider(
-                label="Min detections per band", start=0, end=300, step=5, fixed_start=0, width=280,
-                css_classes=["vse-min-obs"]), "minimum detections"),
-            "max_log_fap": _Setting(state, "max_log_fap", pn.widgets.EditableFloatSlider(
-                label="Max log10 FAP", start=-30.0, end=0.0, step=0.5, width=280), "period confidence"),
-            "min_r2": _Setting(state, "min_r2", pn.widgets.EditableFloatSlider(
-                label="Min R² of the fit", start=0.0, end=1.0, step=0.01, width=280), "goodness of fit"),
-            "max_period_rel_err": _Setting(state, "max_period_rel_err", pn.widgets.EditableFloatSlider(
-                label="Max log10(σP / P)", start=-7.0, end=-1.0, step=0.1, width=280, css_classes=["vse-period-precision"]),
-                "period precision", to_state=lambda v: float(10.0 ** v), from_state=lambda v: float(np.log10(v))),
-            "mag_range": _Setting(state, "mag_range", pn.widgets.EditableRangeSlider(
-                label="Mean magnitude", start=5.0, end=25.0, step=0.1, value=(12.0, 19.0), width=280),
+            "min_obs": _Setting(state, "min_obs", pn.widgets.IntSlider(
+                label="Min detections per band", start=0, end=300, step=5, show_value=False, width=165),
+                "minimum detections", lowest=0, css_classes=("vse-min-obs",)),
+            "max_log_fap": _Setting(state, "max_log_fap", pn.widgets.FloatSlider(
+                label="Max log10 FAP", start=-30.0, end=0.0, step=0.5, show_value=False, width=165), "period confidence"),
+            "min_r2": _Setting(state, "min_r2", pn.widgets.FloatSlider(
+                label="Min R² of the fit", start=0.0, end=1.0, step=0.01, show_value=False, width=165), "goodness of fit"),
+            "max_period_rel_err": _Setting(state, "max_period_rel_err", pn.widgets.FloatSlider(
+                label="Max log10(σP / P)", start=-7.0, end=-1.0, step=0.1, show_value=False, width=165),
+                "period precision", css_classes=("vse-period-precision",),
+                to_state=lambda v: float(10.0 ** v), from_state=lambda v: float(np.log10(v))),
+            "mag_range": _Setting(state, "mag_range", pn.widgets.RangeSlider(
+                label="Mean magnitude", start=5.0, end=25.0, step=0.1, value=(12.0, 19.0), show_value=False, width=110),
                 "mean-magnitude range", to_state=tuple, from_state=tuple),
-            "min_amp": _Setting(state, "min_amp", pn.widgets.EditableFloatSlider(
-                label="Min amplitude [mag]", start=0.0, end=2.0, step=0.01, value=0.05, width=280), "minimum amplitude"),
-            "cap": _Setting(state, "cap", pn.widgets.EditableIntSlider(
-                label="Stars per class", start=100, end=10000, step=100, fixed_start=1, width=280,
-                css_classes=["vse-cap"]),
-                "class cap (off: uncapped)"),
+            "min_amp": _Setting(state, "min_amp", pn.widgets.FloatSlider(
+                label="Min amplitude [mag]", start=0.0, end=2.0, step=0.01, value=0.05, show_value=False, width=165),
+                "minimum amplitude", lowest=0.0),
+            "cap": _Setting(state, "cap", pn.widgets.IntSlider(
+                label="Stars per class", start=100, end=10000, step=100, show_value=False, width=165),
+                "class cap (off: uncapped)", lowest=1, css_classes=("vse-cap",)),
         }
         self._comparison = pn.widgets.RadioButtonGroup.from_param(
             state.param.min_obs_comparison, label="Detections comparison", width=120, margin=(0, 10, 10, 10))

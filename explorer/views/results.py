@@ -19,9 +19,8 @@ from explorer.training import RunReport, TrainingSession, run_choices, run_color
 from pipeline import RunError
 from pipeline.metrics import FOLD_COLUMNS
 from pipeline.models import MODEL_INPUTS
-from pipeline.probability_metrics import Calibration, RocSummary, calibration, roc_summary
+from pipeline.probability_metrics import Calibration, RocSummary
 from pipeline.regression import is_regression
-from pipeline.runs import Run, open_run
 
 from .common import View, safe
 from .regression import regression_report
@@ -150,13 +149,14 @@ def reliability_figure(cal: Calibration):
     return plot
 
 
-def probability_plots(run: Run) -> pn.viewable.Viewable:
+def probability_plots(report: RunReport) -> pn.viewable.Viewable:
     """ROC curves and the reliability diagram of the run's saved predictions, or why there are none."""
+    run = report.run
     if run.predictions.empty:
         return pn.pane.Markdown("No predictions saved yet: the ROC curves and the reliability diagram appear "
                                 "when the run finishes its first fold.")
     try:
-        roc, cal = roc_summary(run.predictions, run.classes), calibration(run.predictions, run.classes)
+        roc, cal = report.roc, report.calibration
     except ValueError as exc:
         return pn.pane.Alert(safe(f"The run's probabilities cannot be scored: {exc}"), alert_type="danger",
                              sizing_mode="stretch_width")
@@ -250,10 +250,10 @@ class ResultsView(View):
             return pn.pane.Markdown("No saved runs yet: train one in the **Training** tab "
                                     "(or with `python -m pipeline train`, into the same runs folder).")
         try:
-            run = open_run(self.session.run_path(run_id))
+            run = self.session.saved_run(run_id)
             if is_regression(run):
                 return regression_report(run)
-            return self.session.report(run_id, run)
+            return self.session.report(run_id)
         except (RunError, ValueError, OSError) as exc:
             return pn.pane.Alert(safe(f"Run {run_id} cannot be read: {exc}"), alert_type="danger",
                                  sizing_mode="stretch_width")
@@ -272,7 +272,7 @@ class ResultsView(View):
             parts.append(pn.pane.Alert(safe(report.note), alert_type="warning", sizing_mode="stretch_width",
                                        css_classes=["vse-run-note"]))
         if not report.run.folds:
-            return pn.Column(*parts, probability_plots(report.run), sizing_mode="stretch_width")
+            return pn.Column(*parts, probability_plots(report), sizing_mode="stretch_width")
         counts = confusion_figure(report.counts, report.run.classes, "Mean confusion counts per fold",
                                   normalised=False)
         normalised = confusion_figure(report.normalised, report.run.classes,
@@ -291,7 +291,7 @@ class ResultsView(View):
                    curves),
             "### Confusion matrices, averaged over folds (click a cell to list those stars in **Misclassifications**)",
             pn.Row(pn.pane.Bokeh(counts), pn.pane.Bokeh(normalised)),
-            probability_plots(report.run),
+            probability_plots(report),
         ]
         return pn.Column(*parts, sizing_mode="stretch_width")
 

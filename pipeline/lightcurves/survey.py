@@ -44,7 +44,7 @@ from .dmdt import NORMS, PRESETS, dmdt_images
 from .features import lightcurve_features
 from .periods import find_periods
 from .simulate import simulate
-from .store import finish_partitions, partition_file, read_metadata, read_store, store_index, write_partition
+from .store import finish_partitions, read_metadata, read_store, store_index, write_partition
 
 STEPS = ("simulate", "periods", "features", "dmdt")
 MANIFEST = "_survey.json"
