@@ -92,3 +92,18 @@ def test_a_run_without_predictions_says_so(session, tmp_path):
     assert "roc" not in figures(report) and "reliability" not in figures(report)
     texts = " ".join(str(p.object) for p in report.select(pn.pane.Markdown))
     assert "No predictions saved yet" in texts
+
+
+def test_two_runs_are_compared_the_newest_as_run_b(session, tmp_path):
+    rng = np.random.default_rng(1)
+    true = [c for c in CLASSES for _ in range(4)]
+    older, newer = (save_run(tmp_path, {1: fold_predictions(1, true, rng.dirichlet([1, 1, 1], size=len(true)))})
+                    for _ in range(2))
+    session.refresh_runs()
+    view = ResultsView(state=session.state, session=session)
+    assert (view.compare_a, view.compare_b) == (older, newer) and session.chosen_run == newer
+    compare = view._compare()
+    matrices = [pane.object for pane in compare.select(pn.pane.Bokeh)]
+    assert [m.title.text for m in matrices] == [f"A: {older}", f"B: {newer}"]
+    table = compare.select(pn.pane.DataFrame)[0].object
+    assert list(table.columns) == [f"A: {older}", f"B: {newer}"]

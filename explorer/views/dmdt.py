@@ -87,9 +87,9 @@ class DmdtView(View):
             self._leak,
             pn.Row(pn.Column("**Mode**", self._mode), self._reference, self._band),
             self._explanation,
-            pn.param.ParamMethod(self._class_means, loading_indicator=True),
+            pn.param.ParamMethod(self._class_means),
             "### Picked star",
-            pn.param.ParamMethod(self._star_image, loading_indicator=True),
+            pn.param.ParamMethod(self._star_image),
             sizing_mode="stretch_width",
         )
         self._update_mode()

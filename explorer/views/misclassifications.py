@@ -55,8 +55,8 @@ class MisclassificationsView(View):
         self._layout = pn.Column(
             pn.Row(pn.widgets.Select.from_param(session.param.chosen_run, label="Run (as in Results)", width=560),
                    self._pair),
-            pn.Row(pn.param.ParamMethod(self._matrix, loading_indicator=True), pn.Column(self._title, self._table)),
-            pn.param.ParamMethod(self._detail, loading_indicator=True),
+            pn.Row(pn.param.ParamMethod(self._matrix), pn.Column(self._title, self._table)),
+            pn.param.ParamMethod(self._detail),
             sizing_mode="stretch_width",
         )
         self._refresh_pairs()

@@ -139,7 +139,7 @@ class ObservationsView(View):
                    pn.widgets.RadioButtonGroup.from_param(self.param.fold_at, width=280, align="end"),
                    pn.widgets.Select.from_param(self.param.dmdt_preset, label="dm-dt bins", width=100)),
             self._load_controls,
-            pn.param.ParamMethod(self._content, loading_indicator=True),
+            pn.param.ParamMethod(self._content),
             sizing_mode="stretch_width",
         )
         self._show_source()

@@ -212,19 +212,19 @@ class ResultsView(View):
             sizing_mode="stretch_width", selectable=False,
             formatters={"accuracy": {"type": "money", "precision": 3, "symbol": ""}},
         )
+        self._refresh_runs()  # before the parts below: each would draw again for each run it is given
         self._layout = pn.Column(
             pn.Row(pn.widgets.Select.from_param(session.param.chosen_run, label="Run", width=560), refresh),
             pn.pane.Markdown(f"Runs in `{session.runs_dir}`, newest first (CLI runs written there appear after "
                              "**Refresh list**):", margin=(0, 10)),
             self._runs,
-            pn.param.ParamMethod(self._report, loading_indicator=True),
+            pn.param.ParamMethod(self._report),
             "## Compare two runs",
             pn.Row(pn.widgets.Select.from_param(self.param.compare_a, label="Run A", width=480),
                    pn.widgets.Select.from_param(self.param.compare_b, label="Run B", width=480)),
-            pn.param.ParamMethod(self._compare, loading_indicator=True),
+            pn.param.ParamMethod(self._compare),
             sizing_mode="stretch_width",
         )
-        self._refresh_runs()
 
     @param.depends("session.runs", watch=True)
     def _refresh_runs(self):
@@ -234,10 +234,12 @@ class ResultsView(View):
         self._runs.value = runs.drop(columns=["path"]).assign(created=runs["created"].dt.strftime("%Y-%m-%d %H:%M:%S"))
         choices = run_choices(runs)
         readable = runs.loc[runs["status"] != "corrupt", "run_id"].tolist()
-        for name, default in (("compare_a", readable[1:2] or readable[:1]), ("compare_b", readable[:1])):
+        compared = {}
+        for name, default in (("compare_a", readable[1:2]), ("compare_b", readable[:1])):  # A: the run before B
             self.param[name].objects = choices
             current = getattr(self, name)
-            setattr(self, name, current if current in choices.values() else (default[0] if default else None))
+            compared[name] = current if current in choices.values() else (default[0] if default else None)
+        self.param.update(compared)  # one comparison drawn, not one per side
 
     @param.depends("shown", watch=True)
     def _list_when_shown(self):
@@ -301,6 +303,9 @@ class ResultsView(View):
         return self.drawn("compare", inputs, self._draw_comparison())
 
     def _draw_comparison(self):
+        if self.compare_b is not None and self.compare_a is None:
+            return pn.pane.Markdown("One run saved so far: train another to compare the two here (or pick the "
+                                    "same run as **Run A**).")
         reports = [self._open(run_id) for run_id in (self.compare_a, self.compare_b)]
         for report in reports:
             if isinstance(report, pn.Column):  # a regression run's own view
