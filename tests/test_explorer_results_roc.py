@@ -102,8 +102,11 @@ def test_two_runs_are_compared_the_newest_as_run_b(session, tmp_path):
     session.refresh_runs()
     view = ResultsView(state=session.state, session=session)
     assert (view.compare_a, view.compare_b) == (older, newer) and session.chosen_run == newer
+    view.comparing = True
     compare = view._compare()
     matrices = [pane.object for pane in compare.select(pn.pane.Bokeh)]
     assert [m.title.text for m in matrices] == [f"A: {older}", f"B: {newer}"]
     table = compare.select(pn.pane.DataFrame)[0].object
     assert list(table.columns) == [f"A: {older}", f"B: {newer}"]
+    notes = compare.select(pn.pane.Markdown)[0].object  # what each run is: a tree baseline trains no epochs
+    assert notes.count("**tree_baseline**") == 2 and "features: catalog" in notes and "epochs" not in notes

@@ -12,6 +12,9 @@ import pandas as pd
 import panel as pn
 import param
 import pytest
+from bokeh.core.validation import check_integrity
+from bokeh.document import Document
+from panel.io.state import set_curdoc
 from panel.links import Callback
 from param.parameterized import Skip
 
@@ -110,6 +113,18 @@ def test_the_app_links_no_javascript_callbacks(state):
     widgets = [w for view in app.views.values() for w in view.__panel__().select(pn.widgets.Widget)]
     assert len(app.views) == len(app.tabs) and len(widgets) > 30
     assert not [type(w).__name__ for w in widgets if w in Callback.registry]
+
+
+def test_every_tab_passes_bokehs_checks(state):
+    """Bokeh logs a warning for each page holding a fixed-size layout without a width and a height (W-1005);
+    an empty layout (W-1002) is silenced by Panel itself."""
+    app, doc = App(state=state), Document()
+    with set_curdoc(doc):
+        doc.add_root(app.__panel__().get_root(doc))
+        for tab in range(len(app.tabs)):
+            app.tabs.active = tab
+            warnings = {(w.code, w.name) for w in check_integrity(list(doc.models)).warning}
+            assert warnings <= {(1002, "EMPTY_LAYOUT")}, (app.tabs._names[tab], warnings)
 
 
 def test_steps_a_catalogue_cannot_apply_are_folded_away_with_the_reason(state):

@@ -116,6 +116,8 @@ def test_a_run_trains_on_the_worker_and_the_results_view_reads_it(trained):
     matrices[0].select_one({"name": "cells"}).data_source.selected.indices = [1]  # a click on row 1, column 2
     assert session.cell == (classes[0], classes[1]) == (counts["true"][1], counts["predicted"][1])
     session.cell = None
+    assert "press **Compare**" in view._compare().object  # drawn on request
+    view.comparing = True
     compare = view._compare()
     assert "train another to compare" in compare.object and not confusion_matrices(compare)  # one run so far
     view.compare_a = view.compare_b  # picked by hand: the one run against itself

@@ -289,7 +289,9 @@ class DataView(View):
             controls,
             pn.Column(
                 self._summary, self._notes, self._legend,
-                pn.FlexBox(self._funnel, pn.Column(self._pa_diagram, self._selection_info)),
+                # sized as the diagram (540 x 400 and its margins): a fixed layout needs both (Bokeh W-1005)
+                pn.FlexBox(self._funnel, pn.Column(pn.param.ParamMethod(self._pa_diagram, width=560, height=400),
+                                                   self._selection_info)),
                 "### Cleaning report (thesis 2.1.1, step by step)", self._report,
                 sizing_mode="stretch_width",
             ),

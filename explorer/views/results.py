@@ -17,6 +17,7 @@ from bokeh.plotting import figure
 
 from explorer.training import RunReport, TrainingSession, run_choices, run_colors, training_session
 from pipeline import RunError
+from pipeline.baseline import MODEL_NAME as BASELINE
 from pipeline.metrics import FOLD_COLUMNS
 from pipeline.models import MODEL_INPUTS
 from pipeline.probability_metrics import Calibration, RocSummary
@@ -183,7 +184,9 @@ def describe_run(report: RunReport) -> str:
     parts = [f"**{config['model']}**", f"catalogue **{safe(catalog)}**",
              f"classes {config.get('label_map', 'custom')} ({len(report.run.classes)})",
              f"{config.get('n_stars', '?')} stars", f"{config.get('folds', '?')} folds"]
-    if train:
+    if config["model"] == BASELINE:  # the run records a training preset too, but no epoch uses it
+        parts.append(f"features: {config.get('features') or 'catalog'}")
+    elif train:
         parts.append(f"{config.get('preset', '')} preset: {train.get('epochs')} epochs, "
                      f"batch {train.get('batch_size')}, lr {train.get('lr'):g}")
     if "device" in config:
@@ -199,6 +202,8 @@ class ResultsView(View):
     session = param.ClassSelector(class_=TrainingSession)
     compare_a = param.Selector(default=None, objects=[], allow_None=True, doc="First run of the comparison.")
     compare_b = param.Selector(default=None, objects=[], allow_None=True, doc="Second run of the comparison.")
+    comparing = param.Boolean(default=False, doc="""
+        Draw the comparison: on request, as its two matrices add a third to what the page lays out.""")
 
     def __init__(self, **params):
         if params.get("session") is None:
@@ -221,7 +226,8 @@ class ResultsView(View):
             pn.param.ParamMethod(self._report),
             "## Compare two runs",
             pn.Row(pn.widgets.Select.from_param(self.param.compare_a, label="Run A", width=480),
-                   pn.widgets.Select.from_param(self.param.compare_b, label="Run B", width=480)),
+                   pn.widgets.Select.from_param(self.param.compare_b, label="Run B", width=480),
+                   pn.widgets.Toggle.from_param(self.param.comparing, label="Compare", width=120, align="end")),
             pn.param.ParamMethod(self._compare),
             sizing_mode="stretch_width",
         )
@@ -297,12 +303,14 @@ class ResultsView(View):
         ]
         return pn.Column(*parts, sizing_mode="stretch_width")
 
-    @param.depends("compare_a", "compare_b", "session.runs", "shown")
+    @param.depends("compare_a", "compare_b", "comparing", "session.runs", "shown")
     def _compare(self):
-        inputs = self.skip_unless_due("compare", self.compare_a, self.compare_b, self.session.runs)
+        inputs = self.skip_unless_due("compare", self.compare_a, self.compare_b, self.comparing, self.session.runs)
         return self.drawn("compare", inputs, self._draw_comparison())
 
     def _draw_comparison(self):
+        if not self.comparing:
+            return pn.pane.Markdown("Pick two runs and press **Compare** to see their scores and matrices side by side.")
         if self.compare_b is not None and self.compare_a is None:
             return pn.pane.Markdown("One run saved so far: train another to compare the two here (or pick the "
                                     "same run as **Run A**).")
