@@ -49,7 +49,8 @@ class _Setting:
     The slider pushes to the state on release only (``value_throttled``), so a drag re-cleans once; a typed
     value pushes at once and widens the slider when it lies beyond its ends. ``to_state``/``from_state``
     convert when the slider shows another scale (log10 of a ratio); a range slider gets two boxes.
-    Not Panel's ``Editable*Slider``: it widens its slider with a JavaScript callback, and while a page holds
+    ``lowest`` is the smallest value a box takes (the state's bound); ``css_classes`` name the row that
+    holds slider and boxes (tests and the UI benchmark type into its box). Not Panel's ``Editable*Slider``: it widens its slider with a JavaScript callback, and while a page holds
     one, Panel walks the page's whole model graph on every layout change (0.1 s on each tab switch).
     """
 
