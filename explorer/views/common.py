@@ -6,6 +6,7 @@ import html
 
 import panel as pn
 import param
+from bokeh.plotting import figure
 from panel.viewable import Viewer
 from param.parameterized import Skip
 
@@ -17,6 +18,13 @@ def safe(text: object) -> str:
     quote them), made safe for a Markdown or Alert pane: those render HTML, so a catalogue header
     holding ``<img onerror=...>`` would run script in the page. Markdown emphasis still works."""
     return html.escape(str(text), quote=False)
+
+
+def plain_figure(**options):
+    """A Bokeh figure as the explorer draws them: ``figure(**options)`` without the Bokeh logo in its toolbar."""
+    plot = figure(**options)
+    plot.toolbar.logo = None
+    return plot
 
 
 class View(Viewer):

@@ -14,14 +14,13 @@ import pandas as pd
 import panel as pn
 import param
 from bokeh.models import ColumnDataSource, DataRange1d, FactorRange
-from bokeh.plotting import figure
 from holoviews.operation.datashader import datashade, dynspread
 
 from explorer import uploads
 from explorer.state import PALETTE, REMOVED_COLOR, ExplorerState, data_dirs
 from pipeline.cleaning import QUALITY_STEPS, RANGE_PREFIX, numeric_columns
 
-from .common import View, safe
+from .common import View, plain_figure, safe
 
 #: Short step names under the funnel's groups of bars and in the filter list (the report table keeps
 #: the pipeline's names); a user range ``range:<column>`` is shown as ``<column> range``.
@@ -50,8 +49,9 @@ class _Setting:
     value pushes at once and widens the slider when it lies beyond its ends. ``to_state``/``from_state``
     convert when the slider shows another scale (log10 of a ratio); a range slider gets two boxes.
     ``lowest`` is the smallest value a box takes (the state's bound); ``css_classes`` name the row that
-    holds slider and boxes (tests and the UI benchmark type into its box). Not Panel's ``Editable*Slider``: it widens its slider with a JavaScript callback, and while a page holds
-    one, Panel walks the page's whole model graph on every layout change (0.1 s on each tab switch).
+    holds slider and boxes (tests and the UI benchmark type into its box). Not Panel's
+    ``Editable*Slider``: it widens its slider with a JavaScript callback, and while a page holds one,
+    Panel walks the page's whole model graph on every layout change (0.1 s on each tab switch).
     """
 
     def __init__(self, state: ExplorerState, name: str, slider, toggle_label: str, lowest: float | None = None,
@@ -103,22 +103,24 @@ class _Setting:
             self._show_in_boxes(self.slider.value)
             return
         self._pulling = True
-        try:  # widen first: a slider refuses a value beyond its ends
-            self.slider.param.update(start=min(self.slider.start, typed[0]), end=max(self.slider.end, typed[-1]))
-            self.slider.value = tuple(typed) if self._is_range else typed[0]
+        try:
+            self._show_on_slider(tuple(typed) if self._is_range else typed[0])
         finally:
             self._pulling = False
         self._push()
+
+    def _show_on_slider(self, value):
+        """Set the slider to ``value``, widening its ends first: a slider refuses a value beyond them."""
+        parts = self._parts(value)
+        self.slider.param.update(start=min(self.slider.start, parts[0]), end=max(self.slider.end, parts[-1]))
+        self.slider.value = value
 
     def _pull(self, *_):
         value = getattr(self.state, self.name)
         self._pulling = True
         try:
             if value is not None:
-                shown = self.from_state(value)
-                parts = self._parts(shown)
-                self.slider.param.update(start=min(self.slider.start, parts[0]), end=max(self.slider.end, parts[-1]))
-                self.slider.value = shown
+                self._show_on_slider(self.from_state(value))
             self.toggle.value = value is not None
             for widget in (self.slider, *self.boxes):
                 widget.disabled = value is None
@@ -478,11 +480,11 @@ def funnel_figure():
     and needed a new figure whenever the number of bars changed ("Size mismatch" in the browser).
     """
     source = ColumnDataSource({"bar": [], "step": [], "class": [], "stars": [], "top": [], "color": []})
-    plot = figure(x_range=FactorRange(), y_range=DataRange1d(start=FUNNEL_FLOOR), y_axis_type="log", width=540,
-                  height=400, title="Stars per class after each step", y_axis_label="stars (log scale)",
-                  tools="hover,save,reset", tooltips=[("step", "@step"), ("class", "@class"), ("stars", "@stars{0,0}")])
+    plot = plain_figure(x_range=FactorRange(), y_range=DataRange1d(start=FUNNEL_FLOOR), y_axis_type="log",
+                        width=540, height=400, title="Stars per class after each step",
+                        y_axis_label="stars (log scale)", tools="hover,save,reset",
+                        tooltips=[("step", "@step"), ("class", "@class"), ("stars", "@stars{0,0}")])
     plot.vbar(x="bar", top="top", bottom=FUNNEL_FLOOR, width=0.85, color="color", source=source)
-    plot.toolbar.logo = None
     plot.xgrid.grid_line_color = None
     plot.xaxis.major_label_text_font_size = "0pt"
     plot.xaxis.major_tick_line_color = None

@@ -12,14 +12,13 @@ import pandas as pd
 import panel as pn
 import param
 from bokeh.models import ColumnDataSource, DataRange1d, FactorRange, Range1d
-from bokeh.plotting import figure
 
 import pipeline
 from explorer.training import RunReport, TrainingSession, run_colors, training_session
 from pipeline import RunError
 from pipeline.schema import bands, primary_band
 
-from .common import View, safe
+from .common import View, plain_figure, safe
 from .dmdt import color_range, dmdt_image
 from .results import confusion_figure, tap_to_cell
 
@@ -186,11 +185,10 @@ class MisclassificationsView(View):
         phase = pipeline.phase_grid()
         curve = pipeline.reconstruct(star)[0]
         mean = float(curve.mean())
-        plot = figure(width=520, height=320, x_range=(0, 1), y_range=DataRange1d(flipped=True), x_axis_label="phase",
-                      y_axis_label=f"{primary_band(stars)} magnitude (brighter up)",
-                      title="Light curve and class medians (moved to its mean)",
-                      tools="pan,wheel_zoom,box_zoom,reset,save", tags=["star curve"])
-        plot.toolbar.logo = None
+        plot = plain_figure(width=520, height=320, x_range=(0, 1), y_range=DataRange1d(flipped=True), x_axis_label="phase",
+                            y_axis_label=f"{primary_band(stars)} magnitude (brighter up)",
+                            title="Light curve and class medians (moved to its mean)",
+                            tools="pan,wheel_zoom,box_zoom,reset,save", tags=["star curve"])
         medians = [(true, "true", "dashed"), (pred, "predicted", "dotted")][:1 if true == pred else 2]
         for cls, role, dash in medians:
             if cls in colors:
@@ -204,10 +202,9 @@ class MisclassificationsView(View):
     def _probability_plot(row: pd.Series, classes: list[str], colors: dict[str, str]):
         bars = ColumnDataSource({"class": classes, "probability": [float(row[f"p_{c}"]) for c in classes],
                                  "color": [colors[c] for c in classes]})
-        plot = figure(x_range=FactorRange(*classes), y_range=Range1d(0, 1), width=420, height=320,
-                      title="Class probabilities", y_axis_label="probability", tools="save",
-                      tooltips=[("class", "@class"), ("probability", "@probability{0.000}")], tags=["probabilities"])
-        plot.toolbar.logo = None
+        plot = plain_figure(x_range=FactorRange(*classes), y_range=Range1d(0, 1), width=420, height=320,
+                            title="Class probabilities", y_axis_label="probability", tools="save",
+                            tooltips=[("class", "@class"), ("probability", "@probability{0.000}")], tags=["probabilities"])
         plot.vbar("class", top="probability", width=0.8, color="color", source=bars, name="bars")
         plot.xaxis.major_label_orientation = np.pi / 4
         plot.xgrid.visible = False

@@ -13,7 +13,6 @@ import panel as pn
 import param
 from bokeh.models import ColorBar, ColumnDataSource, FactorRange, HoverTool, Legend, LinearColorMapper, Range1d
 from bokeh.palettes import Blues256
-from bokeh.plotting import figure
 
 from explorer.training import RunReport, TrainingSession, run_choices, run_colors, training_session
 from pipeline import RunError
@@ -23,7 +22,7 @@ from pipeline.models import MODEL_INPUTS
 from pipeline.probability_metrics import Calibration, RocSummary
 from pipeline.regression import is_regression
 
-from .common import View, safe
+from .common import View, plain_figure, safe
 from .regression import regression_report
 from .training import history_figure
 
@@ -49,10 +48,9 @@ def confusion_figure(matrix: np.ndarray, classes: list[str], title: str, normali
         "text": [f"{v:.2f}" if normalised else f"{v:.3g}" for v in values],
         "ink": np.where(values > 0.55 * top, "white", "black"),
     })
-    plot = figure(x_range=FactorRange(*classes), y_range=FactorRange(*reversed(classes)), width=size + 80,
-                  height=size, title=title, x_axis_label="predicted class", y_axis_label="true class",
-                  tools="tap,save,reset", toolbar_location="above", tags=["confusion"])
-    plot.toolbar.logo = None
+    plot = plain_figure(x_range=FactorRange(*classes), y_range=FactorRange(*reversed(classes)), width=size + 80,
+                        height=size, title=title, x_axis_label="predicted class", y_axis_label="true class",
+                        tools="tap,save,reset", toolbar_location="above", tags=["confusion"])
     shade = LinearColorMapper(palette=Blues256[::-1], low=0, high=top)
     # the picked cell gets a red frame; the others stay as they are (Bokeh would fade them)
     drawn = plot.rect("predicted", "true", 1, 1, source=cells, fill_color={"field": "value", "transform": shade},
@@ -86,10 +84,9 @@ def fold_bars(report: RunReport):
     """Thesis Figure 18: accuracy, precision, recall and F1 (weighted) of every fold, grouped by fold."""
     table = report.folds.loc[report.run.folds, list(FIGURE_18)]
     groups = [(f"fold {fold}", score) for fold in report.run.folds for score in FIGURE_18.values()]
-    plot = figure(x_range=FactorRange(*groups), y_range=Range1d(0, 1), width=640, height=320,
-                  title="Per fold (weighted averages; thesis Figure 18)", y_axis_label="score",
-                  tools="save,reset", toolbar_location="above", tags=["folds"])
-    plot.toolbar.logo = None
+    plot = plain_figure(x_range=FactorRange(*groups), y_range=Range1d(0, 1), width=640, height=320,
+                        title="Per fold (weighted averages; thesis Figure 18)", y_axis_label="score",
+                        tools="save,reset", toolbar_location="above", tags=["folds"])
     legend = []
     for (column, score), color in zip(FIGURE_18.items(), FIGURE_18_COLORS):
         bars = ColumnDataSource({"x": [(f"fold {fold}", score) for fold in report.run.folds],
@@ -107,11 +104,10 @@ def roc_figure(roc: RocSummary, classes: list[str]):
     """One-vs-rest ROC curve of every class with one (pooled over folds), AUC in the legend, and the
     chance diagonal."""
     macro = f"macro AUC {roc.macro_auc:.3f}" if roc.macro_auc is not None else "no AUC"
-    plot = figure(width=480, height=440, x_range=Range1d(0, 1), y_range=Range1d(0, 1.01),
-                  x_axis_label="false positive rate", y_axis_label="true positive rate",
-                  title=f"ROC, one class vs the rest ({macro})", tools="pan,wheel_zoom,box_zoom,reset,save",
-                  tags=["roc"])
-    plot.toolbar.logo = None
+    plot = plain_figure(width=480, height=440, x_range=Range1d(0, 1), y_range=Range1d(0, 1.01),
+                        x_axis_label="false positive rate", y_axis_label="true positive rate",
+                        title=f"ROC, one class vs the rest ({macro})", tools="pan,wheel_zoom,box_zoom,reset,save",
+                        tags=["roc"])
     colors = run_colors(classes)
     curves = []
     for name in (c for c in classes if c in roc.curves):
@@ -130,11 +126,10 @@ def roc_figure(roc: RocSummary, classes: list[str]):
 def reliability_figure(cal: Calibration):
     """Reliability diagram: each occupied confidence bin as a bar of its accuracy, a dot at (mean
     confidence, accuracy), and the diagonal of perfect calibration."""
-    plot = figure(width=480, height=520, x_range=Range1d(0, 1.01), y_range=Range1d(0, 1.01),
-                  x_axis_label="confidence (probability of the predicted class)", y_axis_label="accuracy",
-                  title=f"Reliability (ECE {cal.ece:.3f})", tools="pan,wheel_zoom,box_zoom,reset,save",
-                  tags=["reliability"])
-    plot.toolbar.logo = None
+    plot = plain_figure(width=480, height=520, x_range=Range1d(0, 1.01), y_range=Range1d(0, 1.01),
+                        x_axis_label="confidence (probability of the predicted class)", y_axis_label="accuracy",
+                        title=f"Reliability (ECE {cal.ece:.3f})", tools="pan,wheel_zoom,box_zoom,reset,save",
+                        tags=["reliability"])
     bins = ColumnDataSource(cal.bins[["low", "high", "count", "confidence", "accuracy"]])
     bars = plot.quad(left="low", right="high", bottom=0, top="accuracy", source=bins, color="#1f77b4", alpha=0.6,
                      line_color="white", legend_label="accuracy per bin", name="bins")

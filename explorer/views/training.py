@@ -12,13 +12,12 @@ import param
 from bokeh.core.properties import field
 from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, Legend, LegendItem, Range1d
 from bokeh.palettes import Category10
-from bokeh.plotting import figure
 
 from explorer.training import TrainingSession, training_session
 from pipeline import ConfigError
 from pipeline.representations import LEAK_WARNING
 
-from .common import View, safe
+from .common import View, plain_figure, safe
 
 FOLD_COLORS = Category10[10]
 METRIC_LABELS = {"loss": "cross-entropy loss", "acc": "accuracy"}
@@ -34,10 +33,9 @@ def history_figure(metric: str, history: pd.DataFrame | None = None):
     waited for while a training ran.
     """
     label = METRIC_LABELS[metric]
-    plot = figure(width=440, height=300, title=f"{label}: train solid, validation dashed", x_axis_label="epoch",
-                  y_axis_label=label, y_range=Range1d(0, 1) if metric == "acc" else DataRange1d(),
-                  tools="pan,wheel_zoom,box_zoom,reset,save", tags=[metric])
-    plot.toolbar.logo = None
+    plot = plain_figure(width=440, height=300, title=f"{label}: train solid, validation dashed", x_axis_label="epoch",
+                        y_axis_label=label, y_range=Range1d(0, 1) if metric == "acc" else DataRange1d(),
+                        tools="pan,wheel_zoom,box_zoom,reset,save", tags=[metric])
     points = []
     for split, dash, marker in SPLITS:
         lines = ColumnDataSource({"epoch": [], "value": [], "color": []})
