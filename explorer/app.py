@@ -19,7 +19,7 @@ import param  # noqa: E402
 from panel.viewable import Viewer  # noqa: E402
 
 from explorer.state import ExplorerState, catalog_in_memory  # noqa: E402
-from explorer.stylesheets import resources_from_this_server, restyle_with_the_session_document  # noqa: E402
+from explorer.stylesheets import LeanBootstrap, resources_from_this_server, restyle_with_the_session_document  # noqa: E402
 from explorer.views import (  # noqa: E402
     Alerts, DataView, DmdtView, LightCurveView, MisclassificationsView, ObservationsView, ResultsView,
     TrainingView, View,
@@ -86,7 +86,7 @@ class App(Viewer):
             # Bootstrap: its resources are bundled with Panel, so the app loads with no internet access
             template = pn.template.BootstrapTemplate(
                 title=title or "Variable Star Explorer", main=[self._layout], header_background="#1f4e79",
-                collapsed_sidebar=True,
+                collapsed_sidebar=True, design=LeanBootstrap,
             )
             pn.state.onload(warm_up_rasterizer)  # once per server, in the background
             return template.servable(**kwargs)

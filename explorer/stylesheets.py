@@ -13,6 +13,7 @@ import functools
 import panel as pn
 from panel.io.resources import get_dist_path
 from panel.reactive import Reactive
+from panel.theme import Bootstrap
 
 
 def resources_from_this_server() -> None:
@@ -46,3 +47,26 @@ def restyle_with_the_session_document() -> None:
 
     get_properties.falls_back_to_curdoc = True
     Reactive._get_properties = get_properties
+
+
+class LeanBootstrap(Bootstrap):
+    """The Bootstrap design with Bootstrap's *Reboot* (10 kB) inside each component, not all of Bootstrap.
+
+    Panel's Bootstrap design links ``bootstrap.min.css`` (220 kB) into the shadow root of every
+    component it styles, about 30 per tab: Chromium then parses and matches the whole of Bootstrap
+    once per component, every time a tab's components arrive in the page. What the explorer's
+    components take from it is Reboot's part (headings, paragraphs, code, tables, form controls);
+    Bootstrap's component classes (``.btn``, ``.card``) are not used inside them, and the page itself
+    keeps the full stylesheet for the template. Measured in Chromium (2 cores): opening the Training
+    tab 0.73 -> 0.62 s; the served pages look the same, pixel for pixel, but for anti-aliasing.
+    """
+
+    FULL, REBOOT = "bootstrap5/css/bootstrap.min.css", "bootstrap5/css/bootstrap-reboot.min.css"
+
+    @classmethod
+    def _get_modifiers(cls, viewable, theme=None, isolated=True):
+        modifiers, child_modifiers = super()._get_modifiers(viewable, theme, isolated)
+        if "stylesheets" in modifiers:
+            modifiers["stylesheets"] = [sheet.replace(cls.FULL, cls.REBOOT) if isinstance(sheet, str) else sheet
+                                        for sheet in modifiers["stylesheets"]]
+        return modifiers, child_modifiers

@@ -19,6 +19,21 @@ SHOTS = Path(os.environ.get("VSE_SHOTS", "/tmp/vse_shots"))
 FIRST_LOAD_MS = 60_000
 
 
+#: Every stylesheet linked inside the page's shadow roots (where Panel puts each component's).
+SHADOW_STYLESHEETS = """() => {
+  const hrefs = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll("*")) {
+      if (!el.shadowRoot) continue;
+      for (const link of el.shadowRoot.querySelectorAll("link[rel=stylesheet]")) hrefs.push(link.href);
+      walk(el.shadowRoot);
+    }
+  };
+  walk(document);
+  return hrefs;
+}"""
+
+
 @pytest.fixture
 def app_page(offline_page: Page, served_app):
     """The served app, loaded offline; afterwards, no server error may have occurred (the offline page
@@ -44,7 +59,11 @@ def kept_count(page: Page) -> int:
 
 def test_filters_tabs_selection_and_errors(app_page: Page, bad_catalog_file):
     page = app_page
-    expect(page.get_by_text("step: min_detections")).to_be_visible()
+    expect(page.locator(".vse-report").get_by_text("min_detections")).to_be_visible()
+    # inside the components Bootstrap's Reboot, not the whole of Bootstrap (explorer.stylesheets.LeanBootstrap)
+    linked = page.evaluate(SHADOW_STYLESHEETS)
+    assert any("bootstrap-reboot.min.css" in href for href in linked), linked
+    assert not any("bootstrap.min.css" in href for href in linked), linked
     page.screenshot(path=SHOTS / "browser_data.png")
 
     # A threshold typed into the editable slider re-cleans: counts and report rule change.

@@ -51,7 +51,7 @@ def test_a_session_made_when_the_websocket_connects_loads_nothing_from_a_cdn(off
     page.goto(impatient_app.url)
     # The new session loads the catalogue under the loading overlay, then shows the Markdown summary
     expect(page.locator(".vse-summary")).to_contain_text("stars kept", timeout=60_000)
-    expect(page.get_by_text("step: min_detections")).to_be_visible()
+    expect(page.locator(".vse-report").get_by_text("min_detections")).to_be_visible()
     assert held == [True], "the page's session was not discarded before its websocket connected"
     assert "Traceback" not in impatient_app.log()
     # the offline fixture fails the test on any request off the local server (cdn.holoviz.org before the fix)

@@ -54,6 +54,16 @@ def legend_renderers(plot) -> dict:
     return {item.label.value: item.renderers[0] for item in plot.legend[0].items}
 
 
+def legend_lines(plot) -> dict:
+    """Each legend entry's label and the columns of the line it names (one line of a multi-line by its index)."""
+    lines = {}
+    for item in plot.legend[0].items:
+        data = item.renderers[0].data_source.data
+        lines[item.label.value] = (data if item.index is None
+                                   else {column: values[item.index] for column, values in data.items()})
+    return lines
+
+
 def test_results_view_draws_roc_curves_and_the_reliability_diagram(session, tmp_path):
     rng = np.random.default_rng(0)
     true = [c for c in CLASSES for _ in range(6)]
@@ -71,9 +81,10 @@ def test_results_view_draws_roc_curves_and_the_reliability_diagram(session, tmp_
     report = ResultsView(state=session.state, session=session)._report()
     pooled = roc_summary(pd.concat(folds.values(), ignore_index=True), CLASSES)
     plots = figures(report)
-    curves = legend_renderers(plots["roc"])
+    curves = legend_lines(plots["roc"])
     for name in CLASSES:
-        curve = curves[f"{name} (AUC {pooled.auc[name]:.3f})"].data_source.data
+        curve = curves[f"{name} (AUC {pooled.auc[name]:.3f})"]
+        assert curve["class"] == name
         np.testing.assert_allclose(curve["fpr"], pooled.curves[name]["fpr"])
         np.testing.assert_allclose(curve["tpr"], pooled.curves[name]["tpr"])
     assert "chance (AUC 0.5)" in curves and "perfectly calibrated" in legend_renderers(plots["reliability"])
@@ -83,6 +94,17 @@ def test_results_view_draws_roc_curves_and_the_reliability_diagram(session, tmp_
     assert bins["count"].sum() == sum(len(f) for f in folds.values())
     assert np.isfinite(bins["accuracy"]).all() and (np.asarray(bins["high"]) > np.asarray(bins["low"])).all()
     assert report.get_root() is not None  # Bokeh builds the plots (no server)
+
+    # thesis Figure 18: a bar per fold and score, the legend in the table's order
+    bars = legend_lines(plots["folds"])
+    assert list(bars) == ["accuracy", "precision", "recall", "F1"]
+    drawn = plots["folds"].select_one({"name": "bars"}).data_source.data
+    table = session.report(run_id).folds
+    for fold, score, value in zip(drawn["fold"], drawn["score"], drawn["value"]):
+        column = {"accuracy": "accuracy", "precision": "weighted_precision", "recall": "weighted_recall",
+                  "F1": "weighted_f1"}[score]
+        assert value == pytest.approx(table.loc[int(fold.removeprefix("fold ")), column])
+    assert len(drawn["value"]) == 4 * 2  # two folds
 
 
 def test_a_run_without_predictions_says_so(session, tmp_path):

@@ -22,6 +22,7 @@ import pipeline
 from explorer.app import App
 from explorer.state import ExplorerState, catalog_in_memory
 from explorer.views import Alerts, DataView, DmdtView, LightCurveView, View
+from explorer.views.data import STATUS_STYLE, cleaning_report_html
 from explorer.views.dmdt import color_range
 
 
@@ -77,7 +78,7 @@ def test_the_data_view_follows_the_state(state):
     assert state.min_obs == 250 and view._summary.object != kept_text
     view._settings["min_obs"].toggle.value = False
     assert state.min_obs is None
-    assert view._report.value.equals(state.result.report)
+    assert view._report.object == cleaning_report_html(state.result.report)
 
 
 def test_a_typed_threshold_pushes_at_once_and_widens_its_slider(state):
@@ -400,3 +401,19 @@ def test_sessions_share_the_catalogue_cleaning_results_and_summaries(state, ztf_
     assert state.result is other.result
     other.cap = 1000
     assert other.result is first
+
+
+def test_the_cleaning_report_is_one_table_a_block_per_step_with_file_text_escaped():
+    report = pd.DataFrame({
+        "step": ["min_detections", "min_detections", "class_cap"], "label": ["RR", "<img src=x onerror=alert(1)>", "RR"],
+        "before": [31382, 7, 1200], "removed": [0, 7, 200], "after": [31382, 0, 1000],
+        "status": ["not applicable", "applied", "applied"], "rule": ["needs n_obs_<band> columns", "n >= 5", "at most 1000"],
+    })
+    html = cleaning_report_html(report)
+    assert html.count("<th rowspan=") == 2  # one header cell per step, spanning its rows
+    assert '<th rowspan="2">min_detections</th>' in html and '<th rowspan="1">class_cap</th>' in html
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "needs n_obs_&lt;band&gt; columns" in html and "n &gt;= 5" in html
+    assert '<td class="count">31,382</td>' in html  # counts with thousands separators, right-aligned by class
+    assert f'<td style="{STATUS_STYLE["not applicable"]}">not applicable</td>' in html
+    assert html.count("<tr>") == 1 + len(report)  # the header row and one per report row

@@ -9,8 +9,9 @@ from bokeh.document import Document
 from panel.io.resources import CDN_DIST, get_dist_path
 from panel.io.state import set_curdoc
 from panel.reactive import Reactive
+from panel.theme import Bootstrap
 
-from explorer.stylesheets import restyle_with_the_session_document
+from explorer.stylesheets import LeanBootstrap, restyle_with_the_session_document
 
 
 @pytest.fixture
@@ -47,3 +48,20 @@ def test_a_pane_updated_out_of_the_page_keeps_this_servers_stylesheets(restyled)
     assert stylesheet_urls(model) == shown
     assert stylesheet_urls(other._models[root.ref["id"]][0])[0] == shown[0]  # the shared spinner sheet too
     assert not hasattr(restyled.__wrapped__, "falls_back_to_curdoc"), "wrapped twice"
+
+
+def test_the_apps_design_links_bootstraps_reboot_into_components_not_all_of_bootstrap():
+    def linked(design) -> list[str]:
+        """The stylesheets of a Markdown pane made once the served template exists, as the app makes each
+        tab's view the first time the tab is shown (the template styles the page's first components)."""
+        doc, later = Document(), pn.Column()
+        with set_curdoc(doc):
+            pn.template.BootstrapTemplate(main=[later], design=design).server_doc(doc)
+            pane = pn.pane.Markdown("## a heading")
+            later.objects = [pane]
+        return [url for model, _ in pane._models.values() for url in stylesheet_urls(model)]
+
+    full, lean = linked(Bootstrap), linked(LeanBootstrap)
+    assert any(LeanBootstrap.FULL in url for url in full)  # Panel's design: all of Bootstrap in each component
+    assert any(LeanBootstrap.REBOOT in url for url in lean) and not any(LeanBootstrap.FULL in url for url in lean)
+    assert len(full) == len(lean)  # nothing else dropped
