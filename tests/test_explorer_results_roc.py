@@ -9,7 +9,7 @@ import pytest
 
 from explorer.state import ExplorerState
 from explorer.training import TrainingSession
-from explorer.views.results import ResultsView
+from explorer.views.results import ResultsView, runs_table_html
 from pipeline import runs
 from pipeline.metrics import classification_summary
 from pipeline.probability_metrics import roc_summary
@@ -132,3 +132,18 @@ def test_two_runs_are_compared_the_newest_as_run_b(session, tmp_path):
     assert list(table.columns) == [f"A: {older}", f"B: {newer}"]
     notes = compare.select(pn.pane.Markdown)[0].object  # what each run is: a tree baseline trains no epochs
     assert notes.count("**tree_baseline**") == 2 and "features: catalog" in notes and "epochs" not in notes
+
+
+def test_the_run_list_is_one_table_newest_first_with_file_text_escaped(tmp_path):
+    rng = np.random.default_rng(2)
+    true = [c for c in CLASSES for _ in range(4)]
+    scored = save_run(tmp_path, {1: fold_predictions(1, true, rng.dirichlet([1, 1, 1], size=len(true)))})
+    hostile = tmp_path / "20991231-000000-<img src=x onerror=alert(1)>"
+    hostile.mkdir()
+    (hostile / "config.json").write_text("{not json")  # a corrupt run: its reason quotes the file
+    table = runs_table_html(runs.list_runs(tmp_path))
+    assert "<img" not in table and "&lt;img src=x onerror=alert(1)&gt;" in table
+    assert table.index("onerror") < table.index(scored)  # newest first (the corrupt one is dated now)
+    assert f"<td>{scored}</td>" in table and "<td>complete</td>" in table
+    accuracy = runs.list_runs(tmp_path).set_index("run_id").loc[scored, "accuracy"]
+    assert f"<td>{accuracy:.3f}</td>" in table

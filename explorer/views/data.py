@@ -20,7 +20,7 @@ from explorer import uploads
 from explorer.state import PALETTE, REMOVED_COLOR, ExplorerState, data_dirs
 from pipeline.cleaning import QUALITY_STEPS, RANGE_PREFIX, numeric_columns
 
-from .common import View, plain_figure, safe
+from .common import View, plain_figure, safe, scrolling_table
 
 #: Short step names under the funnel's groups of bars and in the filter list (the report table keeps
 #: the pipeline's names); a user range ``range:<column>`` is shown as ``<column> range``.
@@ -38,25 +38,9 @@ STATUS_STYLE = {"not applicable": "color: #b45309; font-weight: bold", "partial"
 REGIONS = ["LMC", "SMC", "BLG"]
 
 
-#: The cleaning report's table: it scrolls under a header that stays, numbers right-aligned, rules wrapped.
-REPORT_CSS = """
-:host { overflow: auto; }
-table { border-collapse: collapse; font-size: 13px; width: 100%; }
-th, td { padding: 3px 10px; border-bottom: 1px solid #e5e7eb; text-align: left; white-space: nowrap; }
-td:last-child { white-space: normal; }
-thead th { position: sticky; top: 0; background: #f8f9fa; z-index: 1; }
-tbody th { vertical-align: top; background: white; }
-td.count { text-align: right; font-variant-numeric: tabular-nums; }
-"""
-
-
 def cleaning_report_html(report: pd.DataFrame) -> str:
-    """The cleaning report (thesis 2.1.1) as one HTML table: a block of rows per step, its status coloured.
-
-    Plain HTML, not a Tabulator: the browser builds and lays it out each time the Data tab comes back
-    into the page, and Tabulator's measuring took 0.1-0.15 s of each such switch. Text from the
-    catalogue (class names) is escaped.
-    """
+    """The cleaning report (thesis 2.1.1) as one HTML table for :func:`scrolling_table`: a block of rows
+    per step, its status coloured. Text from the catalogue (class names) is escaped."""
     rows = []
     for step, part in report.groupby("step", sort=False):
         for i, row in enumerate(part.itertuples(index=False)):
@@ -312,8 +296,7 @@ class DataView(View):
         self._legend = pn.pane.HTML("", margin=(0, 10), sizing_mode="stretch_width")
         self._funnel = pn.pane.Bokeh(funnel_figure(), margin=(0, 10), css_classes=["vse-funnel"])
         self._notes = pn.pane.Alert(alert_type="info", visible=False, sizing_mode="stretch_width")
-        self._report = pn.pane.HTML("", height=420, sizing_mode="stretch_width", stylesheets=[REPORT_CSS],
-                                    css_classes=["vse-report"])
+        self._report = scrolling_table(420, css_classes=["vse-report"])
         self._layout = pn.Row(
             controls,
             pn.Column(

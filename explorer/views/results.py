@@ -24,7 +24,7 @@ from pipeline.models import MODEL_INPUTS
 from pipeline.probability_metrics import Calibration, RocSummary
 from pipeline.regression import is_regression
 
-from .common import View, plain_figure, safe
+from .common import View, plain_figure, safe, scrolling_table
 from .regression import regression_report
 from .training import history_figure
 
@@ -186,6 +186,13 @@ def scores_table(frame: pd.DataFrame, index_name: str) -> pn.pane.DataFrame:
                              margin=(0, 10))
 
 
+def runs_table_html(runs: pd.DataFrame) -> str:
+    """The saved runs (``TrainingSession.runs``, newest first) as one HTML table for :func:`scrolling_table`;
+    run ids and reasons come from files, so they are escaped."""
+    shown = runs.drop(columns=["path"]).assign(created=runs["created"].dt.strftime("%Y-%m-%d %H:%M:%S"))
+    return shown.to_html(index=False, escape=True, na_rep="", border=0, float_format="{:.3f}".format)
+
+
 def describe_run(report: RunReport) -> str:
     """One line of what was trained on what, from the run's config."""
     config = report.run.config
@@ -222,11 +229,7 @@ class ResultsView(View):
         session = self.session
         refresh = pn.widgets.Button(label="Refresh list", width=120, margin=(27, 10, 5, 10))
         refresh.on_click(lambda _: session.refresh_runs())
-        self._runs = pn.widgets.Tabulator(
-            pd.DataFrame(), show_index=False, disabled=True, layout="fit_data_table",
-            sizing_mode="stretch_width", selectable=False,
-            formatters={"accuracy": {"type": "money", "precision": 3, "symbol": ""}},
-        )
+        self._runs = scrolling_table(70, css_classes=["vse-runs"])
         self._refresh_runs()  # before the parts below: each would draw again for each run it is given
         self._layout = pn.Column(
             pn.Row(pn.widgets.Select.from_param(session.param.chosen_run, label="Run", width=560), refresh),
@@ -245,9 +248,8 @@ class ResultsView(View):
     @param.depends("session.runs", watch=True)
     def _refresh_runs(self):
         runs = self.session.runs
-        # the header and rows as the served page draws them (56 and 36 px): at 40 + 30 px a lone run was cut in half
-        self._runs.height = min(290, 60 + 36 * max(len(runs), 1))
-        self._runs.value = runs.drop(columns=["path"]).assign(created=runs["created"].dt.strftime("%Y-%m-%d %H:%M:%S"))
+        # the header and rows as the served page draws them (about 30 and 27 px), at most ten rows in sight
+        self._runs.param.update(height=min(300, 34 + 28 * max(len(runs), 1)), object=runs_table_html(runs))
         choices = run_choices(runs)
         readable = runs.loc[runs["status"] != "corrupt", "run_id"].tolist()
         compared = {}
