@@ -14,7 +14,7 @@ export VSE_DATA_DIR := $(abspath $(DATA_DIR))
 ASAS_SDIST := mltsp-0.3.3.tar.gz
 ASAS := $(DATA_DIR)/asas/labels.csv
 
-.PHONY: serve test install browser benchmark benchmark-ui clean data
+.PHONY: serve test install browser benchmark benchmark-ui benchmark-ui-ab clean data
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ benchmark: install
 # UI timings in Chromium on the full OGLE-III catalogue (a few minutes; not a test): see README.
 benchmark-ui: install browser
 	$(PY) -m benchmarks.ui --chromium $(CHROMIUM)
+
+# The same pages before (BASE, a git ref) and after a change, served side by side: see README.
+BASE ?= HEAD
+benchmark-ui-ab: install browser
+	$(PY) -m benchmarks.ui_ab --base $(BASE) --chromium $(CHROMIUM)
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-results

@@ -149,9 +149,9 @@ class Bench:
         seconds = timed(lambda: page.goto(self.url), lambda: self.page_ready(page))
         return page, seconds
 
-    def learn_tabs(self, page: Page) -> None:
-        """A first, unhurried visit of every tab: how many canvases each draws when complete."""
-        for tab in TABS:
+    def learn_tabs(self, page: Page, tabs: tuple[str, ...] | list[str] = TABS) -> None:
+        """A first, unhurried visit of each tab: how many canvases each draws when complete."""
+        for tab in tabs:
             page.locator(".bk-tab", has_text=tab).click()
             try:  # a slow machine may take longer than the settling time below to draw a tab's first plot
                 wait_until(lambda: canvases(page, tab) > 0, f"a first plot in {tab}", FIRST_PLOT_WAIT_S)

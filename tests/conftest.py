@@ -129,10 +129,15 @@ class ServedApp:
 
 
 def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: float = 180.0,
-              runs_dir: Path | None = None, serve_args: tuple[str, ...] = ()) -> ServedApp:
-    """Start ``panel serve explorer/app.py`` (plus ``serve_args``) on a free port and return once it answers HTTP."""
+              runs_dir: Path | None = None, serve_args: tuple[str, ...] = (), root: Path = ROOT) -> ServedApp:
+    """Start ``panel serve explorer/app.py`` (plus ``serve_args``) on a free port and return once it answers HTTP.
+
+    ``root`` is the checkout served: another one (a git worktree of an older commit) serves its own code.
+    """
     port = free_port()
     env = {**os.environ, "VSE_CACHE_DIR": str(cache), "BOKEH_ALLOW_WS_ORIGIN": f"127.0.0.1:{port}"}
+    if Path(root).resolve() != ROOT.resolve():
+        env["PYTHONPATH"] = str(root)  # its packages before this checkout's (installed in editable mode)
     if runs_dir is not None:
         env["VSE_RUNS_DIR"] = str(runs_dir)
     env.pop("VSE_CATALOG", None)
@@ -142,7 +147,7 @@ def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: 
     process = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", "explorer/app.py", "--address", "127.0.0.1", "--port", str(port),
          *serve_args],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     log.close()
     served = ServedApp(f"http://127.0.0.1:{port}/app", log_path, process)
