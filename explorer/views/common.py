@@ -43,8 +43,8 @@ td.count { text-align: right; font-variant-numeric: tabular-nums; }
 def scrolling_table(height: int, **params) -> pn.pane.HTML:
     """An HTML pane for a table (:data:`TABLE_CSS`), not a Tabulator: the browser builds and lays out a
     tab's components each time the tab comes back into the page, and a Tabulator's measuring of its
-    cells took 0.1-0.15 s of each such switch (the cleaning report), 0.09 s of Results' first paint (the
-    run list). Whoever fills it escapes the text in it."""
+    cells took 0.1-0.15 s of each such switch (the cleaning report), 0.05-0.09 s of Results' first paint
+    (the run list). Whoever fills it escapes the text in it."""
     return pn.pane.HTML("", height=height, sizing_mode="stretch_width", stylesheets=[TABLE_CSS], **params)
 
 
