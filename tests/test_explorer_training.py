@@ -188,6 +188,21 @@ def test_misclassification_filter_returns_exactly_that_pair(trained):
     assert view.star == view._table.value["id"].iloc[-1]
 
 
+def test_the_pair_picker_shows_the_cell_clicked_in_a_matrix_the_diagonal_included(trained):
+    session = trained
+    view = MisclassificationsView(state=session.state, session=session)
+    listed = [label for label, pair in view._listed.items() if pair is not None]
+    assert listed and all(view._listed[label][0] != view._listed[label][1] for label in listed)  # mistakes only
+    true = open_run(session.run_path(session.chosen_run)).classes[0]
+    session.cell = (true, true)  # a click on the diagonal: the stars classified correctly
+    assert view._pairs[view._pair.value] == (true, true) and view._pair.value.endswith("per fold, correct)")
+    assert view._pair.options == [*view._listed, view._pair.value]
+    view._pair.value = listed[0]  # a listed mistake picked from the list: the diagonal's entry goes
+    assert session.cell == view._pairs[listed[0]] and view._pair.options == list(view._listed)
+    session.cell = None
+    assert view._pair.value == "(click a cell or pick a pair)"
+
+
 def test_stop_mid_run_saves_an_interrupted_run(catalog_csv, tmp_path, sessions):
     session = tiny_session(loaded_state(catalog_csv), tmp_path, epochs=4)
     sessions.append(session)

@@ -37,7 +37,9 @@ class MisclassificationsView(View):
         super().__init__(**params)
         session = self.session
         self._typical: dict[tuple[str, str], np.ndarray] = {}
-        self._pairs: dict[str, tuple[str, str] | None] = {}
+        self._listed: dict[str, tuple[str, str] | None] = {}  # the pairs with mistakes, most frequent first
+        self._pairs: dict[str, tuple[str, str] | None] = {}  # those, and the picked cell when not among them
+        self._counts: dict[tuple[str, str], float] = {}  # mean stars per fold of every cell of the run
         self._pair = pn.widgets.Select(label="True class → predicted class (mistakes, most frequent first)",
                                        width=360)
         self._pair.param.watch(self._pair_picked, "value")
@@ -74,18 +76,28 @@ class MisclassificationsView(View):
     def _refresh_pairs(self):
         """Every off-diagonal pair with mistakes, most frequent first, as a keyboard-friendly cell picker."""
         report = self._report() if self.shown else None
-        self._pairs = {"(click a cell or pick a pair)": None}
+        self._listed, self._counts = {"(click a cell or pick a pair)": None}, {}
         if report is not None and report.counts is not None:
             classes = report.run.classes
-            pairs = [(report.counts[i, j], t, p) for i, t in enumerate(classes) for j, p in enumerate(classes)
-                     if i != j and report.counts[i, j] > 0]
-            self._pairs.update({f"{t} → {p} ({n:.3g} per fold)": (t, p) for n, t, p in sorted(pairs, reverse=True)})
-        self._pair.options = list(self._pairs)
+            self._counts = {(t, p): float(report.counts[i, j]) for i, t in enumerate(classes)
+                            for j, p in enumerate(classes)}
+            mistakes = sorted(((n, t, p) for (t, p), n in self._counts.items() if t != p and n > 0), reverse=True)
+            self._listed.update({f"{t} → {p} ({n:.3g} per fold)": (t, p) for n, t, p in mistakes})
         self._show_pair()
 
     def _show_pair(self):
-        labels = [label for label, pair in self._pairs.items() if pair == self.session.cell]
-        self._pair.value = labels[0] if labels else list(self._pairs)[0]
+        """The session's cell in the picker. A cell the list does not hold (the diagonal: stars classified
+        correctly, or a pair without mistakes), clicked in a matrix, gets an entry while it is picked."""
+        cell, pairs = self.session.cell, dict(self._listed)
+        if cell in self._counts and cell not in pairs.values():
+            true, pred = cell
+            kind = "correct" if true == pred else "no mistakes"
+            pairs[f"{true} → {pred} ({self._counts[cell]:.3g} per fold, {kind})"] = cell
+        self._pairs = pairs
+        if self._pair.options != list(pairs):
+            self._pair.options = list(pairs)
+        labels = [label for label, pair in pairs.items() if pair == cell]
+        self._pair.value = labels[0] if labels else list(pairs)[0]
 
     def _pair_picked(self, event):
         pair = self._pairs.get(event.new)
