@@ -53,12 +53,14 @@ class LeanBootstrap(Bootstrap):
     """The Bootstrap design with Bootstrap's *Reboot* (10 kB) inside each component, not all of Bootstrap.
 
     Panel's Bootstrap design links ``bootstrap.min.css`` (220 kB) into the shadow root of every
-    component it styles, about 30 per tab: Chromium then parses and matches the whole of Bootstrap
-    once per component, every time a tab's components arrive in the page. What the explorer's
-    components take from it is Reboot's part (headings, paragraphs, code, tables, form controls);
-    Bootstrap's component classes (``.btn``, ``.card``) are not used inside them, and the page itself
-    keeps the full stylesheet for the template. Measured in Chromium (2 cores): opening the Training
-    tab 0.73 -> 0.62 s; the served pages look the same, pixel for pixel, but for anti-aliasing.
+    component made once the template exists (every tab's but the first, as views are made when their
+    tab is first shown; 30 in the Results tab): Chromium then parses and matches the whole of
+    Bootstrap once per component, every time a tab's components arrive in the page. What the
+    explorer's components take from it is Reboot's part (headings, paragraphs, code, tables, form
+    controls); the page itself keeps the full stylesheet for the template. Measured side by side in
+    Chromium (2 cores): opening the Training tab 0.73 -> 0.62 s; the served pages look the same, pixel
+    for pixel, but for anti-aliasing. ``_get_modifiers`` is Panel's (private) hook for this;
+    tests/test_explorer_stylesheets.py fails if it stops being called.
     """
 
     FULL, REBOOT = "bootstrap5/css/bootstrap.min.css", "bootstrap5/css/bootstrap-reboot.min.css"
