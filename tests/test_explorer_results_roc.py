@@ -147,3 +147,5 @@ def test_the_run_list_is_one_table_newest_first_with_file_text_escaped(tmp_path)
     assert f"<td>{scored}</td>" in table and "<td>complete</td>" in table
     accuracy = runs.list_runs(tmp_path).set_index("run_id").loc[scored, "accuracy"]
     assert f"<td>{accuracy:.3f}</td>" in table
+    empty = runs_table_html(runs.list_runs(tmp_path / "no runs yet"))  # a folder not made yet: the header alone
+    assert "<th>run_id</th>" in empty and "<td>" not in empty
