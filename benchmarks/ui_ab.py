@@ -3,9 +3,9 @@
 Serves two checkouts at once on the full OGLE-III catalogue, as ``make serve`` does: this working
 tree ("new") and a git ref in a temporary worktree ("base", default ``HEAD``). Each repetition opens a
 fresh page on both, in alternating order, so both meet the same machine load; it prints the medians
-side by side. Times a tab's first paint (from the click to every plot of the tab drawn) and switches
-Data <-> the tab on one page. Two servers on one machine halve nothing: the one not measured sits
-idle. The two 10-class runs of ``benchmarks.ui`` are saved first and served by both, so the Results
+side by side. Times the page's opening (to the Data tab drawn), a tab's first paint (from the click
+to every plot of the tab drawn) and switches Data <-> the tab on one page. Two servers on one machine
+halve nothing: the one not measured sits idle. The two 10-class runs of ``benchmarks.ui`` are saved first and served by both, so the Results
 and Misclassifications tabs have a run to show.
 
     python -m benchmarks.ui_ab [--base REF] [--tabs Results,Training] [--repeats 6] [--no-switch]
@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
                 order = list(benches.items()) if repeat % 2 == 0 else list(benches.items())[::-1]
                 for tab in tabs:
                     for name, bench in order:
-                        page, _ = bench.open()
+                        page, opened = bench.open()
+                        times.setdefault(("first page", tab), {}).setdefault(name, []).append(opened)
                         time.sleep(SETTLE_S)
                         times.setdefault(("first paint", tab), {}).setdefault(name, []).append(bench.switch(page, tab))
                         if not args.no_switch:

@@ -32,6 +32,15 @@ TABS = (("Data & filters", DataView), ("Light curves", LightCurveView), ("dm-dt"
         ("Misclassifications", MisclassificationsView))
 
 
+class Tabs(pn.Tabs):
+    """Panel's tabs, a click on a tab handled at once. Panel handles a change from the page 50 ms late
+    (``Syncable._debounce``) in case more follow, as when a slider is dragged; a tab is clicked once, and
+    its switch is a round trip users wait for. ``_priority_changes`` is Panel's (private) exemption;
+    tests/test_explorer_app.py fails if Panel stops honouring it."""
+
+    _priority_changes = ["active"]
+
+
 class App(Viewer):
     """All views over one session's state, as tabs; a template when served."""
 
@@ -53,7 +62,7 @@ class App(Viewer):
         # hidden`, which keeps them in Chromium's layout: with every tab seen, a class-cap change took
         # 10-16 s (README, UI benchmark, run 6). Switching back rebuilds no view, but sends the tab's models
         # to the page again: about 1 s, half serialising on the server, half building in the browser.
-        self.tabs = pn.Tabs(*[(title, slot) for (title, _), slot in zip(TABS, self._slots)],
+        self.tabs = Tabs(*[(title, slot) for (title, _), slot in zip(TABS, self._slots)],
                             sizing_mode="stretch_width", dynamic=True)
         self.tabs.param.watch(self._show_active, "active")
         self._show_active()

@@ -108,6 +108,9 @@ class SharedMemo:
                 self._entries.popitem(last=False)
             return value
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def has(self, name: str, inputs: tuple) -> bool:
         with self._lock:
             return self._key(name, inputs) in self._entries

@@ -13,7 +13,7 @@ import pytest
 
 from explorer.state import ExplorerState
 from explorer.views import DataView
-from explorer.views.data import FUNNEL_FLOOR
+from explorer.views.data import FUNNEL_FLOOR, SHADED
 
 
 @pytest.fixture
@@ -94,3 +94,28 @@ print(before, thread.is_alive(), "datashader.composite" in sys.modules, len(kern
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["(False,", "0)", "False", "True", "1"], done.stdout
+
+
+def test_the_diagram_is_shaded_once_per_view_for_every_session(state, ztf_catalog_file):
+    """A second session on the same catalogue and settings draws the layers the first one shaded (the
+    server shaded the whole catalogue for every page opened); a zoom shades its own range."""
+    SHADED.clear()
+    first = hv.renderer("bokeh").get_plot(DataView(state=state)._pa_diagram().object)
+    assert len(SHADED) == 2  # the grey layer and the kept one
+    other = ExplorerState()
+    assert other.load(ztf_catalog_file) and other.result is state.result  # results are shared
+    second = hv.renderer("bokeh").get_plot(DataView(state=other)._pa_diagram().object)
+    assert len(SHADED) == 2
+
+    def frames(plot):
+        return [layer.current_frame for layer in plot.subplots.values() if isinstance(layer.current_frame, hv.RGB)]
+
+    assert len(frames(first)) == 2
+    assert all(a is b for a, b in zip(frames(first), frames(second)))
+
+    zoom = [s for s in second.streams if isinstance(s, hv.streams.RangeXY)]
+    assert zoom
+    for stream in zoom:
+        stream.event(x_range=(-0.5, 0.0), y_range=(0.1, 0.6))
+    assert len(SHADED) == 4
+    assert [frame.bounds.lbrt() for frame in frames(second)] == [(-0.5, 0.1, 0.0, 0.6)] * 2

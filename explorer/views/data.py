@@ -17,7 +17,7 @@ from bokeh.models import ColumnDataSource, DataRange1d, FactorRange
 from holoviews.operation.datashader import datashade, dynspread
 
 from explorer import uploads
-from explorer.state import PALETTE, REMOVED_COLOR, ExplorerState, data_dirs
+from explorer.state import PALETTE, REMOVED_COLOR, ExplorerState, SharedMemo, data_dirs
 from pipeline.cleaning import QUALITY_STEPS, RANGE_PREFIX, numeric_columns
 
 from .common import View, plain_figure, safe, scrolling_table
@@ -387,9 +387,10 @@ class DataView(View):
             return pn.pane.Markdown("")
         points = state.points()
         self._limits = {"log_period": _padded(points["log_period"]), "amp": _padded(points["amp"])}
-        kept = hv.DynamicMap(self._kept_points, streams=[hv.streams.Params(state, ["result"])])
         every_star = hv.Points(points, kdims=["log_period", "amp"]).redim.range(**self._limits)
-        shaded_all, shaded_kept = shaded_every_star(every_star), shaded_kept_stars(kept)
+        shaded_all = shared_shading("every star", shaded_every_star, lambda: every_star, inputs=(points,))
+        shaded_kept = shared_shading("kept stars", shaded_kept_stars, self._kept_points, inputs=(points,),
+                                     streams=[hv.streams.Params(state, ["result"])])
         hv.streams.BoundsXY(source=shaded_kept).add_subscriber(self._box_selected)
         box = hv.DynamicMap(self._selection_box, streams=[hv.streams.Params(state, ["selection_bounds"])])
         plot = (shaded_all * shaded_kept * box).opts(
@@ -444,16 +445,44 @@ class DataView(View):
         return self._layout
 
 
-def shaded_every_star(points, dynamic: bool = True):
-    """The period-amplitude diagram's grey layer: every star, rasterised and spread where sparse."""
-    return dynspread(datashade(points, cmap=["#d4d4d4", "#808080"], min_alpha=120, dynamic=dynamic),
-                     threshold=0.8, max_px=3, dynamic=dynamic)
+#: The diagram's shaded layers, kept for every session. At a given view (ranges and plot size) the grey
+#: layer is the same for everyone, and the kept layer for everyone at the same settings (cleaning results
+#: are shared): shading them took 0.4 s of the server's time for each page opened, once as the page was
+#: built and again when the browser reported the plot's size. Few entries: each holds an image of the plot.
+SHADED = SharedMemo(8)
 
 
-def shaded_kept_stars(points, dynamic: bool = True):
+def shared_shading(name: str, shade, element, inputs: tuple = (), streams=()) -> hv.DynamicMap:
+    """``shade(element(**stream values), **view)`` following the plot's ranges and size, as
+    datashader's own dynamic mode does, each frame computed once per view, ``inputs`` (what ``element``
+    reads besides the streams) and stream values, for every session (:data:`SHADED`)."""
+
+    def frame(x_range=None, y_range=None, width=None, height=None, scale=None, **values):
+        del scale  # PlotSize has applied it to width and height already
+        view = {"x_range": _reported(x_range), "y_range": _reported(y_range), "width": width, "height": height}
+        return SHADED.get(name, (*inputs, *values.values(), *view.values()), lambda: shade(
+            element(**values), **{k: v for k, v in view.items() if v is not None}))
+
+    return hv.DynamicMap(frame, streams=[hv.streams.RangeXY(), hv.streams.PlotSize(), *streams])
+
+
+def _reported(axis_range: tuple | None) -> tuple | None:
+    """A plot range as a memo key: None until the plot has one (before, RangeXY holds NaNs, which
+    datashader treats as None too, and a NaN equals no other)."""
+    return tuple(axis_range) if axis_range is not None and np.isfinite(axis_range).all() else None
+
+
+def shaded_every_star(points, **view) -> hv.RGB:
+    """The period-amplitude diagram's grey layer: every star, rasterised and spread where sparse;
+    ``view``: datashader's ``x_range``, ``y_range``, ``width`` and ``height`` (default: the data's, 400 px)."""
+    return dynspread(datashade(points, cmap=["#d4d4d4", "#808080"], min_alpha=120, dynamic=False, **view),
+                     threshold=0.8, max_px=3, dynamic=False)
+
+
+def shaded_kept_stars(points, **view) -> hv.RGB:
     """The diagram's kept layer: ``points`` with a categorical ``color`` column, one colour per class."""
     return dynspread(datashade(points, aggregator=ds.count_cat("color"), color_key=COLOR_KEY, min_alpha=160,
-                               dynamic=dynamic), threshold=0.8, max_px=3, dynamic=dynamic)
+                               dynamic=False, **view), threshold=0.8, max_px=3, dynamic=False)
 
 
 @functools.cache
@@ -468,8 +497,8 @@ def warm_up_rasterizer() -> threading.Thread:
                         "color": pd.Categorical([PALETTE[0], REMOVED_COLOR], categories=list(COLOR_KEY))})
 
     def shade():
-        shaded_every_star(hv.Points(two, kdims=["log_period", "amp"]), dynamic=False)
-        shaded_kept_stars(hv.Points(two, kdims=["log_period", "amp"], vdims=["color"]), dynamic=False)
+        shaded_every_star(hv.Points(two, kdims=["log_period", "amp"]))
+        shaded_kept_stars(hv.Points(two, kdims=["log_period", "amp"], vdims=["color"]))
 
     thread = threading.Thread(target=shade, name="vse-rasterizer-warm-up", daemon=True)
     thread.start()
