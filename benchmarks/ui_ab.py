@@ -5,8 +5,8 @@ tree ("new") and a git ref in a temporary worktree ("base", default ``HEAD``). E
 fresh page on both, in alternating order, so both meet the same machine load; it prints the medians
 side by side. Times the page's opening (to the Data tab drawn), a tab's first paint (from the click
 to every plot of the tab drawn) and switches Data <-> the tab on one page. Two servers on one machine
-halve nothing: the one not measured sits idle. The two 10-class runs of ``benchmarks.ui`` are saved first and served by both, so the Results
-and Misclassifications tabs have a run to show.
+halve nothing: the one not measured sits idle. The two 10-class runs of ``benchmarks.ui`` are saved
+first and served by both, so the Results and Misclassifications tabs have a run to show.
 
     python -m benchmarks.ui_ab [--base REF] [--tabs Results,Training] [--repeats 6] [--no-switch]
 """

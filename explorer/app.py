@@ -61,9 +61,9 @@ class App(Viewer):
         # Dynamic: only the shown tab is in the browser's page. Panel hides the other tabs with `visibility:
         # hidden`, which keeps them in Chromium's layout: with every tab seen, a class-cap change took
         # 10-16 s (README, UI benchmark, run 6). Switching back rebuilds no view, but sends the tab's models
-        # to the page again: about 1 s, half serialising on the server, half building in the browser.
+        # to the page again: about 0.45 s (run 14), a third on the server, the rest building in the browser.
         self.tabs = Tabs(*[(title, slot) for (title, _), slot in zip(TABS, self._slots)],
-                            sizing_mode="stretch_width", dynamic=True)
+                         sizing_mode="stretch_width", dynamic=True)
         self.tabs.param.watch(self._show_active, "active")
         self._show_active()
         self._layout = pn.Column(Alerts(state=self.state), self.tabs, sizing_mode="stretch_width")

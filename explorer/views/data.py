@@ -453,9 +453,10 @@ SHADED = SharedMemo(8)
 
 
 def shared_shading(name: str, shade, element, inputs: tuple = (), streams=()) -> hv.DynamicMap:
-    """``shade(element(**stream values), **view)`` following the plot's ranges and size, as
-    datashader's own dynamic mode does, each frame computed once per view, ``inputs`` (what ``element``
-    reads besides the streams) and stream values, for every session (:data:`SHADED`)."""
+    """A DynamicMap of ``shade(element(**stream values), **view)`` that follows the plot's ranges and
+    size as datashader's own dynamic mode does. Each frame is computed once for every session
+    (:data:`SHADED`), keyed on the view, the stream values and ``inputs``: what ``element`` reads
+    besides them."""
 
     def frame(x_range=None, y_range=None, width=None, height=None, scale=None, **values):
         del scale  # PlotSize has applied it to width and height already
