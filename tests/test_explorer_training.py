@@ -4,6 +4,7 @@ apart), and the misclassification table."""
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 
@@ -17,7 +18,7 @@ from explorer.state import ExplorerState
 from explorer.training import TrainingSession, training_session
 from explorer.training_worker import default_threads
 from explorer.views.misclassifications import MisclassificationsView
-from explorer.views.results import ResultsView
+from explorer.views.results import ResultsView, confusion_figure, tap_to_cell
 from explorer.views.training import FOLD_COLORS, TrainingView
 from pipeline.catalogs import read_ogle3
 from pipeline.representations import LEAK_WARNING
@@ -201,6 +202,51 @@ def test_the_pair_picker_shows_the_cell_clicked_in_a_matrix_the_diagonal_include
     assert session.cell == view._pairs[listed[0]] and view._pair.options == list(view._listed)
     session.cell = None
     assert view._pair.value == "(click a cell or pick a pair)"
+
+
+def test_the_sessions_cell_is_framed_in_every_matrix_however_it_was_picked(trained):
+    session = trained
+    results = ResultsView(state=session.state, session=session)
+    misclassifications = MisclassificationsView(state=session.state, session=session)
+    counts, normalised = [pane.object for pane in results._draw_report().select(pn.pane.Bokeh)
+                          if "confusion" in pane.object.tags]
+    matrices = [counts, normalised, misclassifications._matrix().object]
+
+    def framed() -> list[list[int]]:
+        return [list(plot.select_one({"name": "cells"}).data_source.selected.indices) for plot in matrices]
+
+    cells = counts.select_one({"name": "cells"}).data_source
+    pairs = list(zip(cells.data["true"], cells.data["predicted"]))
+    cells.selected.indices = [1]  # a click on the first row's second cell of the counts matrix
+    assert session.cell == pairs[1]
+    assert framed() == [[1]] * 3
+
+    mistake = next(label for label, pair in misclassifications._listed.items() if pair not in (None, pairs[1]))
+    misclassifications._pair.value = mistake  # picked from the list, not clicked
+    assert framed() == [[pairs.index(misclassifications._listed[mistake])]] * 3
+
+    session.cell = None
+    assert framed() == [[]] * 3
+
+
+def test_a_dropped_matrix_stops_following_the_sessions_cell(trained):
+    session = trained
+    report = session.report()
+
+    def watching() -> int:
+        return len(session.param.watchers.get("cell", {}).get("value", []))
+
+    diagonal = (report.run.classes[0], report.run.classes[0])
+    gc.collect()  # matrices the other tests dropped: their watchers go at the next change of cell
+    session.cell = diagonal
+    session.cell = None
+    before = watching()
+    tap_to_cell(confusion_figure(report.counts, report.run.classes, "a matrix", normalised=False), session)
+    assert watching() == before + 1
+    gc.collect()  # the figure was never kept: its selection is gone
+    session.cell = diagonal
+    assert watching() == before
+    session.cell = None
 
 
 def test_stop_mid_run_saves_an_interrupted_run(catalog_csv, tmp_path, sessions):

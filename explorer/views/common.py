@@ -27,6 +27,18 @@ def plain_figure(**options):
     return plot
 
 
+def on_its_loop(document, change) -> None:
+    """``change()``, a change to Bokeh models of ``document``, where that is safe: on the served
+    session's event loop, which Bokeh's ``add_next_tick_callback`` reaches from any thread (a worker's
+    report, the training thread picking its new run); at once where there is no session: a notebook, a
+    test, a model out of the page, or one of a session that is gone (Bokeh detaches those: nobody
+    sees the change); not at all while a session is being destroyed."""
+    if document is None or document.session_context is None:
+        change()
+    elif not document.session_context.destroyed:
+        document.add_next_tick_callback(change)
+
+
 #: A table in a box of fixed height: it scrolls under a header that stays; counts right-aligned, the
 #: last column (a rule, a reason) wrapped.
 TABLE_CSS = """

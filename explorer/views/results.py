@@ -7,6 +7,8 @@ which the Misclassifications tab lists.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 import panel as pn
@@ -24,7 +26,7 @@ from pipeline.models import MODEL_INPUTS
 from pipeline.probability_metrics import Calibration, RocSummary
 from pipeline.regression import is_regression
 
-from .common import View, plain_figure, safe, scrolling_table
+from .common import View, on_its_loop, plain_figure, safe, scrolling_table
 from .regression import regression_report
 from .training import history_figure
 
@@ -72,14 +74,30 @@ def confusion_figure(matrix: np.ndarray, classes: list[str], title: str, normali
 
 
 def tap_to_cell(plot, session: TrainingSession) -> None:
-    """Clicking a cell of a :func:`confusion_figure` picks that (true, predicted) pair in the session."""
+    """Clicking a cell of a :func:`confusion_figure` picks that (true, predicted) pair in the session, and
+    the session's pair is the cell framed in red however it was picked: in this matrix, in the other one
+    beside it, or in the Misclassifications tab's pair picker."""
     cells = plot.select_one({"name": "cells"}).data_source
+    pairs = list(zip(cells.data["true"], cells.data["predicted"]))
 
     def picked(attr, old, new):
         if new:
-            session.cell = (cells.data["true"][new[0]], cells.data["predicted"][new[0]])
+            session.cell = pairs[new[0]]
 
     cells.selected.on_change("indices", picked)
+    selection = weakref.ref(cells.selected)
+
+    def frame(*_):
+        selected = selection()
+        if selected is None:  # the figure was drawn anew (another run) and this one dropped
+            session.param.unwatch(watcher)
+            return
+        framed = [pairs.index(session.cell)] if session.cell in pairs else []
+        if selected.indices != framed:  # the cell is also forgotten on the training thread, as it picks its new run
+            on_its_loop(selected.document, lambda: setattr(selected, "indices", framed))
+
+    watcher = session.param.watch(frame, "cell")
+    frame()
 
 
 def fold_bars(report: RunReport):

@@ -17,7 +17,7 @@ from explorer.training import TrainingSession, training_session
 from pipeline import ConfigError
 from pipeline.representations import LEAK_WARNING
 
-from .common import View, plain_figure, safe
+from .common import View, on_its_loop, plain_figure, safe
 
 FOLD_COLORS = Category10[10]
 METRIC_LABELS = {"loss": "cross-entropy loss", "acc": "accuracy"}
@@ -161,11 +161,7 @@ class TrainingView(View):
 
     def _epoch_reported(self, data):
         """The worker's thread reports each epoch: a served page's figures change only on its event loop."""
-        document = self._document
-        if document is None or document.session_context is None:  # a notebook, a test: no loop to wait for
-            self._draw_history()
-        elif not document.session_context.destroyed:
-            document.add_next_tick_callback(self._draw_history)
+        on_its_loop(self._document, self._draw_history)
 
     def _draw_history(self):
         for pane in self._history:
