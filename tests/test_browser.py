@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from explorer.views.data import DIAGRAM_FRAME
+
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(os.environ.get("VSE_SHOTS", "/tmp/vse_shots"))
@@ -31,6 +33,15 @@ SHADOW_STYLESHEETS = """() => {
   };
   walk(document);
   return hrefs;
+}"""
+
+
+#: The plot frame (inner width and height, pixels) of the page's Bokeh plot whose title starts with the argument.
+PLOT_FRAME = """(title) => {
+  for (const doc of Bokeh.documents)
+    for (const model of doc.all_models)
+      if (String(model.title?.text ?? "").startsWith(title)) return [model.inner_width, model.inner_height];
+  return null;
 }"""
 
 
@@ -71,6 +82,10 @@ def test_filters_tabs_selection_and_errors(app_page: Page, bad_catalog_file):
     expect(page.locator(".vse-summary")).not_to_contain_text(f"{kept:,} of")
     assert kept_count(page) < kept
     page.screenshot(path=SHOTS / "browser_data_min_obs_200.png")
+
+    # The diagram's layers are shaded at its plot frame's size from the start: a frame of another size
+    # (other axes, fonts or figure size) would show them stretched until DIAGRAM_FRAME is measured again.
+    assert page.evaluate(PLOT_FRAME, "Period-amplitude") == list(DIAGRAM_FRAME)
 
     # Box select in the period-amplitude diagram selects stars.
     canvas = page.locator(".vse-pa .bk-Canvas").first

@@ -13,7 +13,7 @@ import pytest
 
 from explorer.state import ExplorerState
 from explorer.views import DataView
-from explorer.views.data import FUNNEL_FLOOR, SHADED
+from explorer.views.data import DIAGRAM_FRAME, FUNNEL_FLOOR, SHADED
 
 
 @pytest.fixture
@@ -112,6 +112,9 @@ def test_the_diagram_is_shaded_once_per_view_for_every_session(state, ztf_catalo
 
     assert len(frames(first)) == 2
     assert all(a is b for a, b in zip(frames(first), frames(second)))
+    # at the plot frame's size from the start: the browser's report of the plot's size shades nothing again
+    width, height = DIAGRAM_FRAME
+    assert [frame.dimension_values(2, flat=False).shape for frame in frames(first)] == [(height, width)] * 2
 
     zoom = [s for s in second.streams if isinstance(s, hv.streams.RangeXY)]
     assert zoom

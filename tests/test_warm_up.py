@@ -4,6 +4,7 @@ setup): the catalogue the app opens is in the server's memory and datashader's k
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -12,8 +13,9 @@ from tests.conftest import ROOT
 
 #: The warm-up as ``panel serve --setup`` runs it (by path), then what it left in the process.
 AFTER_WARM_UP = f"""
-import runpy, sys
+import gc, runpy, sys
 runpy.run_path({str(WARM_UP)!r})
+print("frozen:", gc.get_freeze_count(), "tracked:", len(gc.get_objects()))
 from explorer.state import catalog_in_memory
 print("in memory:", catalog_in_memory(sys.argv[1]), "kernels:", "datashader.composite" in sys.modules)
 """
@@ -35,6 +37,9 @@ def test_the_warm_up_loads_the_catalogue_and_builds_the_rasterizer(ztf_catalog_f
     assert done.returncode == 0, done.stderr
     assert "warm-up: the explorer drawn once in" in done.stdout
     assert "in memory: True kernels: True" in done.stdout, done.stdout
+    # what the warm-up left is out of the garbage collector's full scans: little is tracked after it
+    frozen, tracked = map(int, re.search(r"frozen: (\d+) tracked: (\d+)", done.stdout).groups())
+    assert frozen > 100_000 and tracked < frozen / 100, done.stdout
 
 
 def test_a_catalogue_that_fails_to_load_is_reported_and_the_server_still_starts(tmp_path, cache_dir):

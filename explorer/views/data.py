@@ -398,7 +398,8 @@ class DataView(View):
             hv.opts.Rectangles(fill_alpha=0.08, fill_color="black", line_color="black", line_dash="dashed"),
             hv.opts.Overlay(width=540, height=400, xlim=self._limits["log_period"], ylim=self._limits["amp"],
                             xlabel="log10 period [d]", ylabel=f"amplitude {state.band} [mag]", show_legend=False,
-                            title="Period-amplitude diagram (box select to pick stars)"),
+                            title="Period-amplitude diagram (box select to pick stars)",
+                            backend_opts={"plot.min_border_left": DIAGRAM_LEFT_BORDER}),
         )
         return pn.pane.HoloViews(plot, margin=(0, 10), linked_axes=False, css_classes=["vse-pa"])
 
@@ -445,26 +446,34 @@ class DataView(View):
         return self._layout
 
 
-#: The diagram's shaded layers, kept for every session. At a given view (ranges and plot size) the grey
-#: layer is the same for everyone, and the kept layer for everyone at the same settings (cleaning results
-#: are shared): shading them took 0.4 s of the server's time for each page opened, once as the page was
-#: built and again when the browser reported the plot's size. Few entries: each holds an image of the plot.
+#: The diagram's shaded layers, kept for every session. At a given view (plot ranges) the grey layer is
+#: the same for everyone, and the kept layer for everyone at the same settings (cleaning results are
+#: shared): shading them took 0.4 s of the server's time for each page opened. Few entries: each holds
+#: an image of the plot.
 SHADED = SharedMemo(8)
+#: The diagram's plot frame in pixels (width, height): what Bokeh leaves of the 540 x 400 figure once its
+#: title, axes and toolbar are laid out, measured in Chromium (tests/test_browser.py checks it); the left
+#: border is set wide enough for any catalogue's amplitude ticks (DIAGRAM_LEFT_BORDER), so it is the same
+#: for all. The layers are shaded at this size from the start. Following the size the browser reports
+#: instead (a PlotSize stream, as datashader's dynamic mode does) shaded both layers again after every
+#: page opened and sent them again (1.2 MB), just as the user's first click went to the server.
+DIAGRAM_FRAME = (438, 328)
+DIAGRAM_LEFT_BORDER = 72
 
 
 def shared_shading(name: str, shade, element, inputs: tuple = (), streams=()) -> hv.DynamicMap:
-    """A DynamicMap of ``shade(element(**stream values), **view)`` that follows the plot's ranges and
-    size as datashader's own dynamic mode does. Each frame is computed once for every session
-    (:data:`SHADED`), keyed on the view, the stream values and ``inputs``: what ``element`` reads
-    besides them."""
+    """A DynamicMap of ``shade(element(**stream values), **view)`` at :data:`DIAGRAM_FRAME` that follows
+    the plot's ranges, as datashader's own dynamic mode does. Each frame is computed once for every
+    session (:data:`SHADED`), keyed on the view, the stream values and ``inputs``: what ``element``
+    reads besides them."""
 
-    def frame(x_range=None, y_range=None, width=None, height=None, scale=None, **values):
-        del scale  # PlotSize has applied it to width and height already
-        view = {"x_range": _reported(x_range), "y_range": _reported(y_range), "width": width, "height": height}
+    def frame(x_range=None, y_range=None, **values):
+        view = {"x_range": _reported(x_range), "y_range": _reported(y_range)}
         return SHADED.get(name, (*inputs, *values.values(), *view.values()), lambda: shade(
-            element(**values), **{k: v for k, v in view.items() if v is not None}))
+            element(**values), width=DIAGRAM_FRAME[0], height=DIAGRAM_FRAME[1],
+            **{k: v for k, v in view.items() if v is not None}))
 
-    return hv.DynamicMap(frame, streams=[hv.streams.RangeXY(), hv.streams.PlotSize(), *streams])
+    return hv.DynamicMap(frame, streams=[hv.streams.RangeXY(), *streams])
 
 
 def _reported(axis_range: tuple | None) -> tuple | None:

@@ -52,9 +52,10 @@ def confusion_figure(matrix: np.ndarray, classes: list[str], title: str, normali
         "text": [f"{v:.2f}" if normalised else f"{v:.3g}" for v in values],
         "ink": np.where(values > 0.55 * top, "white", "black"),
     })
-    plot = plain_figure(x_range=FactorRange(*classes), y_range=FactorRange(*reversed(classes)), width=size + 80,
+    # the toolbar on the right, past the colour bar: above, beside a long title, Bokeh folds it into a "⋮" menu
+    plot = plain_figure(x_range=FactorRange(*classes), y_range=FactorRange(*reversed(classes)), width=size + 110,
                         height=size, title=title, x_axis_label="predicted class", y_axis_label="true class",
-                        tools="tap,save,reset", toolbar_location="above", tags=["confusion"])
+                        tools="tap,save,reset", toolbar_location="right", tags=["confusion"])
     shade = LinearColorMapper(palette=Blues256[::-1], low=0, high=top)
     # the picked cell gets a red frame; the others stay as they are (Bokeh would fade them)
     drawn = plot.rect("predicted", "true", 1, 1, source=cells, fill_color={"field": "value", "transform": shade},
