@@ -5,7 +5,7 @@ Without it, the server's first page paid for reading the catalogue, numba compil
 HoloViews' first plots, with the rasterizer's warm-up thread competing for the same cores: about 10 s to the
 first page against 4 s for the next ones (UI benchmark). Here the server starts that much later, once, and the
 first visitor meets a warm one. A catalogue that fails to load is reported and left to the page to say again.
-What the server holds by then is then kept out of Python's garbage collector (:func:`freeze_what_is_loaded`).
+What the server holds by then is kept out of Python's garbage collector (:func:`freeze_what_is_loaded`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def warm_up() -> None:
 
 def freeze_what_is_loaded() -> int:
     """Collect the warm-up's garbage, then keep every object left (the libraries' modules, the catalogue, the
-    shared caches: about 520,000 objects) out of all later garbage collections; returns how many.
+    shared caches: 500,000-650,000 objects) out of all later garbage collections; returns how many.
 
     Each full collection scanned them all, 0.23-0.26 s during which the server answered nobody, every few
     pages opened: a stall that fell on whichever click was waiting. Now a full collection scans what the
@@ -55,4 +55,4 @@ def freeze_what_is_loaded() -> int:
 
 
 warm_up()
-freeze_what_is_loaded()
+print(f"warm-up: {freeze_what_is_loaded():,} objects kept out of the garbage collector's scans", flush=True)

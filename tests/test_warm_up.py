@@ -38,7 +38,9 @@ def test_the_warm_up_loads_the_catalogue_and_builds_the_rasterizer(ztf_catalog_f
     assert "warm-up: the explorer drawn once in" in done.stdout
     assert "in memory: True kernels: True" in done.stdout, done.stdout
     # what the warm-up left is out of the garbage collector's full scans: little is tracked after it
+    said = re.search(r"warm-up: ([\d,]+) objects kept out of the garbage collector's scans", done.stdout)
     frozen, tracked = map(int, re.search(r"frozen: (\d+) tracked: (\d+)", done.stdout).groups())
+    assert said and int(said.group(1).replace(",", "")) > 100_000, done.stdout
     assert frozen > 100_000 and tracked < frozen / 100, done.stdout
 
 
