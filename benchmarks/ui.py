@@ -7,10 +7,11 @@ blocked and counted), and prints the median of a few repetitions of each interac
 target on 2 cores. "Ready" always means the content a user waits for, not a tab title: the kept-star
 summary and both Data plots, every plot in a tab's content (as many canvases as a first, unhurried
 visit drew), the dm-dt heatmaps; polled with cheap in-page probes (PROBES). Tab switches, between
-tabs drawn before, are timed idle and while a training runs in the same session. Before the server starts, the CLI saves two
-10-class runs (the tree baseline on OGLE-III, 1,000 and 500 stars a class: about 30 s) so that the
-Results tab is timed as a user with runs sees it (the newest in detail; the comparison is drawn on
-request) and Misclassifications with the newest run; ``--no-run`` times them empty.
+tabs drawn before, are timed idle and while a training runs in the same session. Before the server
+starts, the CLI saves two 10-class runs (the tree baseline on OGLE-III, 1,000 and 500 stars a class:
+about 30 s) so that the Results tab is timed as a user with runs sees it (the newest in detail; the
+comparison is drawn on request) and Misclassifications with the newest run; ``--no-run`` times them
+empty.
 
     python -m benchmarks.ui [--repeats 3] [--chromium /usr/bin/chromium] [--no-run]
 """

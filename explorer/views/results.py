@@ -115,9 +115,10 @@ def fold_bars(report: RunReport):
         "score": scores * len(report.run.folds),
         "value": table.to_numpy(float).ravel(),
     })
-    plot = plain_figure(x_range=FactorRange(*bars.data["x"]), y_range=Range1d(0, 1), width=640, height=320,
+    # the toolbar on the right: above, beside the title, Bokeh folded the hover tool into a "⋮" menu
+    plot = plain_figure(x_range=FactorRange(*bars.data["x"]), y_range=Range1d(0, 1), width=670, height=320,
                         title="Per fold (weighted averages; thesis Figure 18)", y_axis_label="score",
-                        tools="save,reset", toolbar_location="above", tags=["folds"])
+                        tools="save,reset", toolbar_location="right", tags=["folds"])
     drawn = plot.vbar("x", top="value", width=0.9, source=bars, name="bars",
                       color=factor_cmap("score", FIGURE_18_COLORS, scores))
     plot.add_tools(HoverTool(tooltips=[("", "@fold @score"), ("score", "@value{0.000}")]))
