@@ -61,7 +61,7 @@ class App(Viewer):
         # Dynamic: only the shown tab is in the browser's page. Panel hides the other tabs with `visibility:
         # hidden`, which keeps them in Chromium's layout: with every tab seen, a class-cap change took
         # 10-16 s (README, UI benchmark, run 6). Switching back rebuilds no view, but sends the tab's models
-        # to the page again: about 0.45 s (run 14), a third on the server, the rest building in the browser.
+        # to the page again: 0.31-0.41 s (run 15), a third on the server, the rest building in the browser.
         self.tabs = Tabs(*[(title, slot) for (title, _), slot in zip(TABS, self._slots)],
                          sizing_mode="stretch_width", dynamic=True)
         self.tabs.param.watch(self._show_active, "active")
