@@ -1,6 +1,6 @@
 """UI timings in real Chromium on the full OGLE-III catalogue: ``make benchmark-ui`` (not a test).
 
-Serves the explorer as ``make serve`` does (``panel serve explorer/app.py --setup explorer/warm_up.py``:
+Serves the explorer as ``make serve`` does (``python -m explorer``, which adds ``--setup explorer/warm_up.py``:
 drawn once before the server answers; 127.0.0.1, a free port, runs saved to a temporary folder),
 drives Debian's Chromium with playwright, offline (every request off the local server is
 blocked and counted), and prints the median of a few repetitions of each interaction beside its
@@ -32,7 +32,6 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, sync_playwright
 
-from explorer.__main__ import WARM_UP
 from explorer.app import TABS as APP_TABS
 from pipeline.catalogs import cache_dir
 from tests.conftest import CHROMIUM_ARGS, serve_app, stop_process
@@ -244,8 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([sys.executable, "-m", "pipeline", "train", "--catalog", args.catalog, *saved,
                             "--runs-dir", str(folder / "runs")], check=True, stdout=subprocess.DEVNULL)
     started = time.monotonic()
-    served = serve_app(args.catalog, folder / "panel.log", cache_dir(), timeout=STEP_TIMEOUT_S, runs_dir=folder / "runs",
-                       serve_args=("--setup", str(WARM_UP)))
+    served = serve_app(args.catalog, folder / "panel.log", cache_dir(), timeout=STEP_TIMEOUT_S, runs_dir=folder / "runs")
     server_start = time.monotonic() - started
     url = served.url
     rows = Rows(args.repeats)

@@ -25,7 +25,6 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from benchmarks.ui import SAVED_RUNS, STEP_TIMEOUT_S, TABS, Bench
-from explorer.__main__ import WARM_UP
 from pipeline.catalogs import cache_dir
 from tests.conftest import CHROMIUM_ARGS, ROOT, serve_app, stop_process
 
@@ -62,8 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name, root in roots.items():
             servers[name] = serve_app("ogle3", folder / f"panel-{name}.log", cache_dir(), timeout=STEP_TIMEOUT_S,
-                                      runs_dir=folder / "runs", root=root,
-                                      serve_args=("--setup", str(root / WARM_UP.relative_to(ROOT))))
+                                      runs_dir=folder / "runs", root=root)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
             benches = {name: Bench(browser, served.url) for name, served in servers.items()}

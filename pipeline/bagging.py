@@ -57,18 +57,20 @@ def bag_size(labels: Sequence[str], per_class: int | None) -> int:
 
 def bag_sets(config, train: pd.DataFrame, x: np.ndarray, features: np.ndarray | None, y: np.ndarray,
              lightcurves: LightCurves, classes: Sequence[str], channels: Sequence[str], seed: int,
-             images: np.ndarray | None = None) -> list[BagSet]:
+             images: np.ndarray | None = None, fitted: dict | None = None) -> list[BagSet]:
     """The fold's sub-datasets of ``train`` (the fold's training stars with ``id``, ``label``,
     ``period``; their inputs ``x``, ``features``, ``images``, class indices ``y``), topped up from their curves.
 
     ``config`` is the run's :class:`pipeline.crossval.CrossValConfig`; ``channels`` the run's dm-dt bands.
+    ``fitted`` holds the GPs fitted so far, by (star, band): a run passes one to every fold, since a fit
+    reads only its own star's curve, so a star in four folds' training sets is fitted once, not four times.
     """
     kind = MODEL_INPUTS[config.model]
     ids = train["id"].astype(str).to_numpy()
     labels = train["label"].astype(str).to_numpy()
     label_of, period_of = dict(zip(ids, labels)), dict(zip(ids, train["period"]))
     curves, _ = observed.usable_epochs(lightcurves.subset(ids), config.min_points)
-    fitted: dict = {}  # one GP per (star, band), shared by the bags of the fold
+    fitted = {} if fitted is None else fitted  # one GP per (star, band), shared by the bags
     sets = []
     for k, bag in enumerate(balanced_bags(ids, labels, bag_size(labels, config.bag_per_class), config.members, seed)):
         xs, fs, ys = [x[bag.real]], [None if features is None else features[bag.real]], [y[bag.real]]

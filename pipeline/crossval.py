@@ -363,6 +363,7 @@ def cross_validate(
         run_config["members"] = int(config.members)
     writer = runs.create(runs_dir, run_config)
     summaries, synthetic, member_scores = [], [], {}
+    gp_fits: dict = {}  # seed 001's GPs by (star, band), fitted once for every fold that trains on the star
     with writer:
         runs.atomic_write(writer.path / STARS_FILE,
                           lambda h: stars.assign(fold=fold_of, label=stars["label"].astype(str)).to_parquet(h, index=False))
@@ -400,7 +401,8 @@ def cross_validate(
                 image_shape = run_config.get("image_shape")
                 if config.bagged:
                     sets = bagging.bag_sets(config, train, x_train, f_train, y[train_idx], lightcurves, classes,
-                                            run_config["inputs"]["channels"], config.seed + number, images=im_train)
+                                            run_config["inputs"]["channels"], config.seed + number, images=im_train,
+                                            fitted=gp_fits)
                     if stop is not None and stop.is_set():
                         break
                     ensemble = bagging.fit_ensemble(config, sets, val_arrays, run_config["input_shape"],

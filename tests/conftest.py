@@ -130,12 +130,13 @@ class ServedApp:
 
 def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: float = 180.0,
               runs_dir: Path | None = None, serve_args: tuple[str, ...] = (), root: Path = ROOT) -> ServedApp:
-    """Start ``panel serve explorer/app.py`` (plus ``serve_args``) on a free port and return once it answers HTTP.
+    """Serve the explorer as ``make serve`` does (``python -m explorer``: 127.0.0.1 only, drawn once before it
+    answers) on a free port, ``serve_args`` passed on to ``panel serve``; return once it answers HTTP.
 
     ``root`` is the checkout served: another one (a git worktree of an older commit) serves its own code.
     """
     port = free_port()
-    env = {**os.environ, "VSE_CACHE_DIR": str(cache), "BOKEH_ALLOW_WS_ORIGIN": f"127.0.0.1:{port}"}
+    env = {**os.environ, "VSE_CACHE_DIR": str(cache)}
     if Path(root).resolve() != ROOT.resolve():
         env["PYTHONPATH"] = str(root)  # its packages before this checkout's (installed in editable mode)
     if runs_dir is not None:
@@ -145,8 +146,7 @@ def serve_app(catalog: Path | str | None, log_path: Path, cache: Path, timeout: 
         env["VSE_CATALOG"] = str(catalog)
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", "explorer/app.py", "--address", "127.0.0.1", "--port", str(port),
-         *serve_args],
+        [sys.executable, "-m", "explorer", "--port", str(port), *serve_args],
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     log.close()

@@ -88,6 +88,24 @@ def test_synthetic_inputs_are_draws_not_copies_unless_asked(stars, observed, mod
         assert same == (mode == "duplicate")
 
 
+def test_a_stars_gp_is_fitted_once_for_every_fold_that_trains_on_it(stars, observed):
+    data, classes, _ = stars
+    config = CrossValConfig(model="bigru_features", folds=3, augment="gp", bag_per_class=6, max_steps=MAX_STEPS)
+    inputs = observed_inputs(config, data, observed)
+    y = encode(inputs.stars["label"], classes)
+    shared, reused = {}, set()
+    for number, (train_idx, _) in enumerate(make_folds(inputs.stars["label"], 3, 0), start=1):
+        args = (config, inputs.stars.iloc[train_idx], inputs.x[train_idx], inputs.network_features[train_idx],
+                y[train_idx], observed, classes, [])
+        before = dict(shared)
+        (bag,) = bag_sets(*args, seed=number, fitted=shared)
+        (alone,) = bag_sets(*args, seed=number)  # every GP fitted afresh, with this fold's seed
+        np.testing.assert_allclose(bag.arrays.x, alone.arrays.x, rtol=1e-6)  # a fit reused draws the same curves
+        assert all(shared[key] is gp for key, gp in before.items())  # kept, not fitted again
+        reused |= {key for key in before if key[0] in set(bag.synthetic["prototype"])}
+    assert reused  # the small class's stars train in two of the three folds
+
+
 def test_bags_without_augmentation_only_undersample(stars, observed):
     data, classes, _ = stars
     config = CrossValConfig(model="bigru_features", folds=2, members=2, bag_per_class=6, max_steps=MAX_STEPS)

@@ -54,6 +54,7 @@ def app_page(offline_page: Page, served_app):
     page.set_viewport_size({"width": 1500, "height": 1700})
     page.set_default_timeout(20_000)
     expect.set_options(timeout=20_000)
+    assert "warm-up: the explorer drawn once" in served_app.log()  # served as `make serve` serves it
     page.goto(served_app.url)
     expect(page.locator(".vse-summary")).to_contain_text("stars kept", timeout=FIRST_LOAD_MS)
     yield page
