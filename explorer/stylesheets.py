@@ -1,9 +1,10 @@
-"""Stylesheets from this server, never a CDN: the served app works offline (observatories, planes).
+"""Stylesheets from this server or inline, never a CDN: the explorer works offline (observatories, planes).
 
 Panel points its stylesheets at ``cdn.holoviz.org`` wherever it finds no ``dist_url`` for the page:
-in a session whose document was made as the websocket connected, and for a model out of the page.
-The two functions here close both gaps. They live outside the served script because Bokeh empties a
-session's copy of that module when the session ends, and the second one's wrap outlives every session.
+in a session whose document was made as the websocket connected, for a model out of the page, and in
+Jupyter for a pane updated after it was first shown. The functions here close those gaps. They live
+outside the served script because Bokeh empties a session's copy of that module when the session ends,
+and the wraps of Panel's ``Reactive._get_properties`` outlive every session.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import functools
 
 import panel as pn
-from panel.io.resources import get_dist_path
+from bokeh.models import ImportedStyleSheet
+from panel.io.notebook import replace_inline_css
+from panel.io.resources import CDN_DIST, get_dist_path
 from panel.reactive import Reactive
 from panel.theme import Bootstrap
 
@@ -37,15 +40,45 @@ def restyle_with_the_session_document() -> None:
     theme's too. Offline, a tab shown again lost its styling. In a session's callback the document
     being served is ``pn.state.curdoc``; this gives Panel that one when the model has none.
     """
-    if getattr(Reactive._get_properties, "falls_back_to_curdoc", False):
-        return  # the app script runs once per session: wrap once per process
-    panel_get_properties = Reactive._get_properties
+    _wrap_get_properties("falls_back_to_curdoc", lambda panel_get_properties, self, doc: panel_get_properties(
+        self, doc if doc is not None else pn.state.curdoc))
 
-    @functools.wraps(panel_get_properties)
+
+def inline_stylesheets_in_notebooks() -> None:
+    """With ``pn.extension(..., inline=True)`` in Jupyter, keep a pane's stylesheets inline when it is updated.
+
+    Panel inlines the stylesheets of a view when it is displayed, but a pane updated later from Python
+    (the dm-dt view's explanation when the mode changes, a table's title) gets them back as links to
+    ``cdn.holoviz.org`` (holoviz/panel#7073): offline, the pane loses its styling and the browser logs
+    a failed request for each. Here they become the inline copies Panel itself makes, new ones at each
+    update: one copy kept per document and shared by later updates made BokehJS report "reference ...
+    isn't known" after JupyterLab's Run All. Served sessions (and notebooks without ``inline``) are left as
+    they are.
+    """
+
+    def get_properties(panel_get_properties, self, doc):
+        properties = panel_get_properties(self, doc)
+        if pn.config.inline and "stylesheets" in properties and doc is not None and doc.session_context is None:
+            properties["stylesheets"] = [
+                replace_inline_css(sheet) if isinstance(sheet, ImportedStyleSheet) and sheet.url.startswith(CDN_DIST)
+                else sheet for sheet in properties["stylesheets"]]
+        return properties
+
+    _wrap_get_properties("inlined_in_notebooks", get_properties)
+
+
+def _wrap_get_properties(mark: str, wrapper) -> None:
+    """Wrap Panel's ``Reactive._get_properties`` in ``wrapper(panel_get_properties, self, doc)``, once per process
+    (``mark`` names the wrap: the served script runs once per session)."""
+    current = Reactive._get_properties
+    if getattr(current, mark, False):  # functools.wraps copies the marks of the wraps below
+        return
+
+    @functools.wraps(current)
     def get_properties(self, doc):
-        return panel_get_properties(self, doc if doc is not None else pn.state.curdoc)
+        return wrapper(current, self, doc)
 
-    get_properties.falls_back_to_curdoc = True
+    setattr(get_properties, mark, True)
     Reactive._get_properties = get_properties
 
 

@@ -1,7 +1,10 @@
 """A served page's stylesheets come from its own server, also for a pane updated while its tab is out of
-the page (dynamic tabs): the browser side of this is in test_browser.py."""
+the page (dynamic tabs), and a notebook's stay inline: the browser side of this is in test_browser.py and
+test_browser_jupyter.py."""
 
 from __future__ import annotations
+
+import inspect
 
 import panel as pn
 import pytest
@@ -10,6 +13,7 @@ from panel.io.resources import CDN_DIST, get_dist_path
 from panel.io.state import set_curdoc
 from panel.reactive import Reactive
 from panel.theme import Bootstrap
+from pyviz_comms import Comm
 
 from explorer.stylesheets import LeanBootstrap, restyle_with_the_session_document
 
@@ -65,3 +69,23 @@ def test_the_apps_design_links_bootstraps_reboot_into_components_not_all_of_boot
     assert any(LeanBootstrap.FULL in url for url in full)  # Panel's design: all of Bootstrap in each component
     assert any(LeanBootstrap.REBOOT in url for url in lean) and not any(LeanBootstrap.FULL in url for url in lean)
     assert len(full) == len(lean)  # nothing else dropped
+
+
+@pytest.mark.parametrize("explorer_fix", [True, False])
+def test_in_jupyter_with_inline_resources_an_updated_pane_keeps_its_stylesheets_inline(explorer_fix, monkeypatch):
+    """``pn.extension(inline=True)`` in a notebook: Panel inlines a pane's stylesheets when it is displayed and,
+    on its own, links them to its CDN again when the pane is updated from Python (holoviz/panel#7073; offline,
+    the pane loses its style). With the explorer's views imported they stay inline. The case without the fix
+    shows Panel's behaviour: once it fails, Panel has fixed it and the wrap can go."""
+    import explorer.views  # noqa: F401  installs the wrap, as a notebook importing a view does
+
+    if not explorer_fix:
+        monkeypatch.setattr(Reactive, "_get_properties", inspect.unwrap(Reactive._get_properties))
+    pane, doc = pn.pane.Markdown("first"), Document()
+    with pn.config.set(inline=True):
+        root = pane.get_root(doc, comm=Comm())  # shown as in Jupyter: through a comm, in no server session
+        doc.add_root(root)
+        pane.object = "second"
+    assert "second" in root.text
+    from_cdn = [url for url in stylesheet_urls(root) if url.startswith(CDN_DIST)]
+    assert bool(from_cdn) != explorer_fix, from_cdn

@@ -146,8 +146,7 @@ class MisclassificationsView(View):
         matrix = confusion_figure(report.counts, report.run.classes, "Mean counts per fold: click a cell",
                                   normalised=False, size=380)
         matrix.css_classes = ["vse-misclassification-matrix"]  # on the figure: a Bokeh pane draws it as is
-        tap_to_cell(matrix, self.session)
-        return self.drawn("matrix", inputs, pn.pane.Bokeh(matrix))
+        return self.drawn("matrix", inputs, tap_to_cell(matrix, self.session))
 
     def typical_curve(self, report: RunReport, stars: pd.DataFrame, cls: str) -> np.ndarray:
         """Median reconstructed light curve (each star minus its mean) of a class among the run's stars."""

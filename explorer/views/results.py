@@ -74,10 +74,13 @@ def confusion_figure(matrix: np.ndarray, classes: list[str], title: str, normali
     return plot
 
 
-def tap_to_cell(plot, session: TrainingSession) -> None:
+def tap_to_cell(plot, session: TrainingSession) -> pn.pane.Bokeh:
     """Clicking a cell of a :func:`confusion_figure` picks that (true, predicted) pair in the session, and
     the session's pair is the cell framed in red however it was picked: in this matrix, in the other one
-    beside it, or in the Misclassifications tab's pair picker."""
+    beside it, in the Misclassifications tab's pair picker or from code. Returns the pane that shows the
+    matrix: in Jupyter, a frame changed from Python reaches the page only when that pane is pushed."""
+    pane = pn.pane.Bokeh(plot)
+    shown_by = weakref.ref(pane)  # as the selection below: the session's watcher must not keep a dropped matrix
     cells = plot.select_one({"name": "cells"}).data_source
     pairs = list(zip(cells.data["true"], cells.data["predicted"]))
 
@@ -94,11 +97,18 @@ def tap_to_cell(plot, session: TrainingSession) -> None:
             session.param.unwatch(watcher)
             return
         framed = [pairs.index(session.cell)] if session.cell in pairs else []
+
+        def show():
+            selected.indices = framed
+            if (shown := shown_by()) is not None:
+                pn.io.push_notebook(shown)
+
         if selected.indices != framed:  # the cell is also forgotten on the training thread, as it picks its new run
-            on_its_loop(selected.document, lambda: setattr(selected, "indices", framed))
+            on_its_loop(selected.document, show)
 
     watcher = session.param.watch(frame, "cell")
     frame()
+    return pane
 
 
 def fold_bars(report: RunReport):
@@ -318,8 +328,7 @@ class ResultsView(View):
         normalised = confusion_figure(report.normalised, report.run.classes,
                                       "Row-normalised (recall on the diagonal)", normalised=True)
         counts.css_classes = ["vse-confusion"]  # on the figure: a Bokeh pane draws its figure as is
-        tap_to_cell(counts, self.session)
-        tap_to_cell(normalised, self.session)
+        matrices = pn.Row(tap_to_cell(counts, self.session), tap_to_cell(normalised, self.session))
         history = report.run.history
         curves = (pn.Row(*[pn.pane.Bokeh(history_figure(metric, history)) for metric in ("loss", "acc")])
                   if len(history)
@@ -330,7 +339,7 @@ class ResultsView(View):
                              scores_table(report.per_class.rename(columns={"support": "support per fold"}), "class")),
                    curves),
             "### Confusion matrices, averaged over folds (click a cell to list those stars in **Misclassifications**)",
-            pn.Row(pn.pane.Bokeh(counts), pn.pane.Bokeh(normalised)),
+            matrices,
             probability_plots(report),
         ]
         return pn.Column(*parts, sizing_mode="stretch_width")
