@@ -7,6 +7,7 @@ Screenshots go to ``$VSE_SHOTS`` (default /tmp/vse_shots) for a person to look a
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -108,12 +109,13 @@ def test_the_notebook_runs_offline_in_jupyterlab_and_a_matrix_click_reaches_the_
 
     matrix = page.locator(".vse-confusion canvas").first
     matrix.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)  # let JupyterLab's scrolling settle before the click is placed
+    expect(matrix).to_be_in_viewport(ratio=1)  # wholly shown before the click is placed on it
     first_class, x, y = matrix.evaluate(TOP_LEFT_CELL)
     page.mouse.click(x, y)
     expect(title).to_contain_text(f"{first_class} classified correctly", timeout=30_000)
-    page.wait_for_function(f"() => ({FRAMED})().every((pair) => pair && pair[0] === {first_class!r} "
-                           f"&& pair[1] === {first_class!r})", timeout=30_000)
+    diagonal = json.dumps([first_class, first_class], separators=(",", ":"))  # as JSON.stringify writes it
+    page.wait_for_function(f"() => ({FRAMED})().every((pair) => JSON.stringify(pair) === {diagonal!r})",
+                           timeout=30_000)
     matrix.screenshot(path=SHOTS / "jupyter_matrix.png")
     title.scroll_into_view_if_needed()
     page.screenshot(path=SHOTS / "jupyter_misclassifications.png")
