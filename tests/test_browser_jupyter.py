@@ -1,7 +1,8 @@
 """notebooks/explorer.ipynb run in a live JupyterLab and driven in headless Chromium, offline: every cell runs
 without an error, nothing is fetched off this machine (Panel's and Bokeh's scripts and stylesheets come
-inline, also for panes updated after they were shown), and a click on a confusion-matrix cell goes through
-the kernel and back: the Misclassifications view lists that cell's stars and every matrix frames it.
+inline, also for panes updated after they were shown), a click on a confusion-matrix cell goes through
+the kernel and back (the Misclassifications view lists that cell's stars and every matrix frames it), and
+a number typed into a view's box and committed with Enter reaches the kernel.
 Screenshots go to ``$VSE_SHOTS`` (default /tmp/vse_shots) for a person to look at.
 """
 
@@ -20,6 +21,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import ROOT, free_port, stop_process, wait_until_serving
+from tests.test_browser_training import EPOCHS_DRAWN, start_quick_training
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -73,6 +75,9 @@ def jupyter_lab(ztf_catalog_file, cache_dir, tmp_path_factory):
     settings folders; the kernel reads the generated ZTF catalogue. Yields the notebook's URL."""
     folder = tmp_path_factory.mktemp("jupyter")
     shutil.copy(ROOT / "notebooks" / "explorer.ipynb", folder / "explorer.ipynb")
+    news = folder / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)  # "never fetch Jupyter's news": no popup asking, over the screenshots
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "VSE_CATALOG": str(ztf_catalog_file), "VSE_CACHE_DIR": str(cache_dir),
            **{f"JUPYTER_{kind}_DIR": str(folder / kind.lower()) for kind in ("CONFIG", "DATA", "RUNTIME")}}
@@ -89,8 +94,8 @@ def jupyter_lab(ztf_catalog_file, cache_dir, tmp_path_factory):
     stop_process(process)
 
 
-def test_the_notebook_runs_offline_in_jupyterlab_and_a_matrix_click_reaches_the_kernel(jupyter_lab,
-                                                                                        offline_page: Page):
+def test_the_notebook_runs_offline_in_jupyterlab_and_what_is_clicked_or_typed_reaches_the_kernel(
+        jupyter_lab, offline_page: Page):
     page = offline_page
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 1000})
@@ -119,3 +124,24 @@ def test_the_notebook_runs_offline_in_jupyterlab_and_a_matrix_click_reaches_the_
     matrix.screenshot(path=SHOTS / "jupyter_matrix.png")
     title.scroll_into_view_if_needed()
     page.screenshot(path=SHOTS / "jupyter_misclassifications.png")
+
+    # Numbers typed into boxes and committed with Enter reach the kernel (JupyterLab cancels the line break
+    # of an Enter pressed in a cell, and without it a box raises no change event): a training started in
+    # the Training view runs 2 folds, not the default 5, and its live curves get every epoch from the
+    # training thread.
+    start = page.get_by_role("button", name="Start training")
+    start.scroll_into_view_if_needed()
+    expect(start).to_be_enabled(timeout=60_000)
+    start_quick_training(page, start)
+    expect(page.get_by_text("Finished in")).to_be_visible(timeout=120_000)
+    seen = page.evaluate("window.vseProgress")
+    assert any(text.startswith("Fold 2 of 2") for text in seen) and not any(" of 5 " in text for text in seen), seen
+    page.wait_for_function(f"() => ({EPOCHS_DRAWN})().join() === '2,2'", timeout=10_000)  # 1 epoch in each fold
+    page.get_by_text("Finished in").scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "jupyter_training.png")
+
+    field = page.locator(".vse-min-obs input").first
+    field.scroll_into_view_if_needed()
+    field.fill("200")
+    field.press("Enter")
+    expect(page.get_by_text("n_obs_g >= 200 and n_obs_r >= 200").first).to_be_attached(timeout=30_000)

@@ -39,6 +39,25 @@ WATCH_PROGRESS = """() => {
     if (text && window.vseProgress[window.vseProgress.length - 1] !== text) window.vseProgress.push(text);
   }, 20);
 }"""
+#: Epochs drawn in the Training view's live validation curves (loss, accuracy), in whichever document has them.
+EPOCHS_DRAWN = """() => ["loss", "acc"].map((metric) => {
+  const model = Bokeh.documents.map((doc) => doc.get_model_by_name(`${metric} val points`)).find((m) => m);
+  if (!model) return -1;
+  const data = model.data_source.data;
+  return Array.from(data instanceof Map ? data.get("epoch") : data.epoch).length;
+})"""
+
+
+def start_quick_training(page: Page, start) -> None:
+    """Click ``start`` for the light-curve network (seconds), 1 epoch, batch 16, 2 folds, each number typed and
+    committed with Enter; ``window.vseProgress`` collects the progress lines."""
+    page.get_by_label("Model", exact=True).select_option("cnn_lstm")
+    for label, value in (("Epochs", "1"), ("Batch size", "16"), ("Folds", "2")):
+        field = page.get_by_label(label, exact=True)
+        field.fill(value)
+        field.press("Enter")
+    page.evaluate(WATCH_PROGRESS)
+    start.click()
 
 
 @pytest.fixture(scope="module")
@@ -70,24 +89,14 @@ def test_train_watch_progress_and_inspect_the_confusion_matrix(served, offline_p
     start = page.get_by_role("button", name="Start training")
     expect(start).to_be_enabled(timeout=60_000)
     expect(page.get_by_text(re.compile(r"Trains on (CPU|CUDA|MPS)"))).to_be_visible()
-    page.get_by_label("Model", exact=True).select_option("cnn_lstm")  # the light-curve network: seconds
-    for label, value in (("Epochs", "1"), ("Batch size", "16"), ("Folds", "2")):
-        field = page.get_by_label(label, exact=True)
-        field.fill(value)
-        field.press("Enter")
-    page.evaluate(WATCH_PROGRESS)
-    start.click()
+    start_quick_training(page, start)
     expect(page.get_by_role("button", name="Stop")).to_be_enabled(timeout=10_000)
     expect(page.get_by_text("Finished in")).to_be_visible(timeout=120_000)
     expect(page.get_by_role("button", name="Stop")).to_be_disabled()
     page.wait_for_timeout(500)  # let the last epoch's curves draw before the picture
     page.screenshot(path=SHOTS / "training_done.png", full_page=True)
     # The live curves got every epoch: reported on the worker's thread, drawn through the session's event loop
-    epochs_drawn = page.evaluate("""() => ["loss", "acc"].map((metric) => {
-      const data = Bokeh.documents[0].get_model_by_name(`${metric} val points`).data_source.data;
-      return Array.from(data instanceof Map ? data.get("epoch") : data.epoch).length;
-    })""")
-    assert epochs_drawn == [2, 2]  # 1 epoch in each of 2 folds
+    assert page.evaluate(EPOCHS_DRAWN) == [2, 2]  # 1 epoch in each of 2 folds
 
     seen = page.evaluate("window.vseProgress")
     folds_seen = [text for text in seen if "of 2 ·" in text]

@@ -5,9 +5,11 @@ import holoviews.plotting.bokeh  # noqa: F401  registers the Bokeh plot options 
 
 hv.Store.set_current_backend("bokeh")  # without a notebook's hv.extension(), opts would target matplotlib
 
+from explorer.jupyter import enter_commits_in_jupyterlab  # noqa: E402
 from explorer.stylesheets import inline_stylesheets_in_notebooks  # noqa: E402
 
 inline_stylesheets_in_notebooks()  # offline Jupyter: pn.extension(..., inline=True) then holds for every update
+enter_commits_in_jupyterlab()  # Enter commits a typed number there too
 
 from .common import Alerts, View, safe  # noqa: E402
 from .data import DataView  # noqa: E402
