@@ -1,8 +1,9 @@
 """notebooks/explorer.ipynb run in a live JupyterLab and driven in headless Chromium, offline: every cell runs
 without an error, nothing is fetched off this machine (Panel's and Bokeh's scripts and stylesheets come
 inline, also for panes updated after they were shown), a click on a confusion-matrix cell goes through
-the kernel and back (the Misclassifications view lists that cell's stars and every matrix frames it), and
-a number typed into a view's box and committed with Enter reaches the kernel.
+the kernel and back (the Misclassifications view lists that cell's stars and every matrix frames it),
+numbers typed into a view's boxes and committed with Enter reach the kernel, and a training started in the
+Training view draws its live curves.
 Screenshots go to ``$VSE_SHOTS`` (default /tmp/vse_shots) for a person to look at.
 """
 
